@@ -1,0 +1,51 @@
+"""Retrieval core of the Vietnamese news QA bot: articles → chunks → FAISS + BM25 → quoted hits.
+
+This package never imports ``telegram`` or ``bot``; the bot imports only the names below.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from index.bundled import BUNDLED_MODEL
+from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
+from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from index.errors import (
+    DataFormatError,
+    IndexNotBuiltError,
+    ModelMismatchError,
+    ModelUnavailableError,
+    RetrievalError,
+)
+from index.models import Article, Chunk, Hit
+from index.pipeline import BuildProgress, BuildReport, build_index, load_index
+from index.search import DEFAULT_TOP_K, Searcher, SearchSettings
+from index.text import canonical_text, fold, normalize_text
+
+__all__ = [
+    "BUNDLED_MODEL",
+    "DEFAULT_CACHE_DIR",
+    "DEFAULT_CACHE_FILE",
+    "DEFAULT_MODEL",
+    "DEFAULT_TOP_K",
+    "Article",
+    "BuildProgress",
+    "BuildReport",
+    "Chunk",
+    "DataFormatError",
+    "Embedder",
+    "EmbeddingCache",
+    "Hit",
+    "IndexNotBuiltError",
+    "ModelMismatchError",
+    "ModelUnavailableError",
+    "RetrievalError",
+    "SearchSettings",
+    "Searcher",
+    "SentenceTransformerEmbedder",
+    "build_index",
+    "canonical_text",
+    "fold",
+    "load_index",
+    "normalize_text",
+]

@@ -1,0 +1,168 @@
+"""``python -m index build|search|eval|bench``: the retrieval core's command line.
+
+A RetrievalError becomes its message on stderr and exit code 1 (the traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from index.bench import bench_encoding, bench_faiss, bench_pipeline, read_passages
+from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
+from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, SentenceTransformerEmbedder
+from index.errors import RetrievalError
+from index.evaluation import evaluate
+from index.models import Hit
+from index.pipeline import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_INDEX_DIR,
+    BuildProgress,
+    build_index,
+    load_index,
+)
+from index.search import DEFAULT_TOP_K
+
+logger = logging.getLogger("index")
+DEFAULT_NEWS_SAMPLE = Path("../shared/eval/news-sample")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        command: Callable[[Any], int] = args.command
+        return command(args)
+    except RetrievalError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def tqdm_progress() -> BuildProgress:
+    """Return a build progress callback that draws one tqdm bar per stage."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, unit=" chunks" if stage == "embed" else "")
+        bar = bars[stage]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def format_hit(rank: int, hit: Hit) -> str:
+    """Render a hit as plain text: source line, then the quoted paragraph."""
+    chunk = hit.chunk
+    where = " · ".join(x for x in (chunk.date, chunk.source) if x)
+    head = f"[{rank}] {chunk.title}" + (f" ({where})" if where else "")
+    return f"{head}, đoạn {chunk.paragraph}  [score {hit.score:.3f}]\n    «{chunk.text}»"
+
+
+def _embedder(args: argparse.Namespace) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(args.model, args.model_cache, quantize=args.int8)
+
+
+def _cache(args: argparse.Namespace) -> EmbeddingCache | None:
+    return None if args.no_cache else EmbeddingCache(args.cache)
+
+
+def _build(args: argparse.Namespace) -> int:
+    report = build_index(
+        args.data_dir, args.index_dir, _embedder(args), _cache(args), tqdm_progress()
+    )
+    for problem in report.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    print(
+        f"{report.articles} articles, {report.chunks} paragraphs in {args.index_dir}: "
+        f"+{report.added} added, {report.changed} changed, -{report.removed} removed; "
+        f"{report.embedded} embedded in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    embedder = _embedder(args)
+    if not (args.index_dir / "manifest.json").exists():
+        build_index(args.data_dir, args.index_dir, embedder, _cache(args), tqdm_progress())
+    hits = load_index(args.index_dir, embedder).search(args.question, args.top_k)
+    print("\n\n".join(format_hit(i, h) for i, h in enumerate(hits, 1)) or "Không tìm thấy.")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    metrics = evaluate(
+        args.eval_dir, _embedder(args), args.strip_diacritics, _cache(args), tqdm_progress()
+    )
+    print(metrics.line())
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    corpus = args.news / "corpus.jsonl"
+    if not corpus.is_file():
+        raise RetrievalError(f"{corpus} not found; pass --news DIR holding a corpus.jsonl.")
+    embedder = _embedder(args)
+    figures = bench_encoding(embedder, read_passages(corpus))
+    figures += bench_pipeline(corpus, embedder, args.queries)
+    for size in args.faiss_sizes:
+        figures += bench_faiss(size, embedder.dim)
+    for figure in figures:
+        print(figure.line())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(required=True)
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], text: str) -> Any:
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.set_defaults(command=run)
+        sub.add_argument(
+            "--model", default=DEFAULT_MODEL, help="EMBEDDING_MODEL (default %(default)s)"
+        )
+        sub.add_argument("--model-cache", type=Path, default=DEFAULT_CACHE_DIR)
+        sub.add_argument("--cache", type=Path, default=DEFAULT_CACHE_FILE, help="embedding cache")
+        sub.add_argument("--no-cache", action="store_true", help="embed everything again")
+        sub.add_argument("--int8", action="store_true", help="int8 dynamic quantisation")
+        return sub
+
+    build = command("build", _build, "build the index from the articles")
+    search = command("search", _search, "print the passages that answer a question")
+    search.add_argument("question")
+    search.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
+    for sub in (build, search):
+        sub.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+        sub.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    ev = command("eval", _eval, "score retrieval on a folder with corpus.jsonl + questions.jsonl")
+    ev.add_argument("eval_dir", type=Path)
+    ev.add_argument("--strip-diacritics", action="store_true")
+    bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
+    bench.add_argument("--news", type=Path, default=DEFAULT_NEWS_SAMPLE)
+    bench.add_argument("--queries", type=int, default=200)
+    bench.add_argument(
+        "--faiss-sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[100_000, 1_000_000],
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
