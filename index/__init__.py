@@ -18,14 +18,25 @@ from index.errors import (
     RetrievalError,
 )
 from index.models import Article, Chunk, Hit
-from index.pipeline import BuildProgress, BuildReport, build_index, load_index
+from index.pipeline import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_INDEX_DIR,
+    BuildProgress,
+    BuildReport,
+    build_index,
+    load_index,
+    load_or_build_index,
+)
 from index.search import DEFAULT_TOP_K, Searcher, SearchSettings
+from index.store import Manifest
 from index.text import canonical_text, fold, normalize_text
 
 __all__ = [
     "BUNDLED_MODEL",
     "DEFAULT_CACHE_DIR",
     "DEFAULT_CACHE_FILE",
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_INDEX_DIR",
     "DEFAULT_MODEL",
     "DEFAULT_TOP_K",
     "Article",
@@ -37,6 +48,7 @@ __all__ = [
     "EmbeddingCache",
     "Hit",
     "IndexNotBuiltError",
+    "Manifest",
     "ModelMismatchError",
     "ModelUnavailableError",
     "RetrievalError",
@@ -47,5 +59,6 @@ __all__ = [
     "canonical_text",
     "fold",
     "load_index",
+    "load_or_build_index",
     "normalize_text",
 ]

@@ -88,16 +88,19 @@ def split_long(text: str, max_chars: int) -> list[str]:
 
 
 def _split_words(sentence: str, max_chars: int) -> list[str]:
+    """Split at spaces; a single word longer than ``max_chars`` (a URL) is cut hard."""
     if len(sentence) <= max_chars:
         return [sentence]
     pieces: list[str] = []
     current = ""
     for word in sentence.split(" "):
-        if current and len(current) + 1 + len(word) > max_chars:
-            pieces.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
+        for start in range(0, len(word), max_chars):
+            piece = word[start : start + max_chars]
+            if current and len(current) + 1 + len(piece) > max_chars:
+                pieces.append(current)
+                current = piece
+            else:
+                current = f"{current} {piece}" if current else piece
     return [*pieces, current] if current else pieces
 
 

@@ -21,6 +21,7 @@ from index.lexical import LexicalIndex
 from index.models import Article, Chunk
 from index.search import Searcher, SearchSettings
 from index.store import (
+    MANIFEST_FILE,
     Manifest,
     check_model,
     read_chunks,
@@ -168,6 +169,20 @@ def load_index(
         manifest.built_at,
     )
     return Searcher(stored, embedder, settings)
+
+
+def load_or_build_index(
+    data_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: BuildProgress | None = None,
+) -> Searcher:
+    """Load the index in ``index_dir``, building it from ``data_dir`` first if there is none."""
+    if not (index_dir / MANIFEST_FILE).exists():
+        logger.info("no index in %s yet; building it from %s", index_dir, data_dir)
+        build_index(data_dir, index_dir, embedder, cache, progress)
+    return load_index(index_dir, embedder)
 
 
 def _diff(index_dir: Path, chunks: list[Chunk]) -> tuple[int, int, int]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.models import Chunk, Hit
-from index.store import StoredIndex
+from index.store import Manifest, StoredIndex
 from index.text import canonical_text, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,11 @@ class Searcher:
         self._positions = {(c.article_id, c.position): i for i, c in enumerate(stored.chunks)}
 
     @property
+    def manifest(self) -> Manifest:
+        """What the loaded index holds: model, counts, build time."""
+        return self.stored.manifest
+
+    @property
     def chunks(self) -> list[Chunk]:
         """All chunks, in index order."""
         return self.stored.chunks
@@ -97,7 +102,8 @@ class Searcher:
     def rank(self, query: str, limit: int) -> list[Hit]:
         """Return the ``limit`` best chunks by fused score, without the no-answer cut."""
         text = canonical_text(query)
-        if not text or not self.stored.chunks:
+        query_tokens = set(tokenize(text))
+        if not query_tokens or not self.stored.chunks:
             return []
         vector = self.embedder.embed_query(text).astype(np.float32)
         dense_ids, dense_scores = self._dense_candidates(vector)
@@ -110,7 +116,7 @@ class Searcher:
         dense = self._dense_scores(vector, ids, dict(zip(dense_ids, dense_scores, strict=True)))
         fused = fuse(dense, lexical[ids], self.settings.dense_weight)
         order = np.argsort(-fused)[:limit]
-        query_tokens = set(tokenize(text)) - STOPWORDS
+        query_tokens -= STOPWORDS
         return [
             self._hit(
                 int(ids[i]), float(fused[i]), float(dense[i]), float(lexical[ids[i]]), query_tokens
