@@ -81,6 +81,12 @@ def _cache(args: argparse.Namespace) -> EmbeddingCache | None:
     return None if args.no_cache else EmbeddingCache(args.cache)
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    embedder = _embedder(args)
+    print(f"model ready: {embedder.name} (dim {embedder.dim}, weights {embedder.fingerprint[:12]})")
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
     report = build_index(
         args.data_dir, args.index_dir, _embedder(args), _cache(args), tqdm_progress()
@@ -143,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--int8", action="store_true", help="int8 dynamic quantisation")
         return sub
 
+    command("prepare", _prepare, "convert/load the embedding model once (run by setup)")
     build = command("build", _build, "build the index from the articles")
     search = command("search", _search, "print the passages that answer a question")
     search.add_argument("question")

@@ -1,8 +1,11 @@
-"""BM25 over folded syllables and syllable bigrams (a sparse matrix, scored by column sums).
+"""BM25 over syllables and syllable bigrams, folded and accented (sparse matrix, column sums).
 
 Vietnamese words are mostly two or more syllables ("xuất khẩu", "Phổ Yên"), so adjacent
-syllable pairs carry most of the meaning; both are indexed accent-folded so a question typed
-without diacritics matches as well as one typed with them.
+syllable pairs carry most of the meaning. Every syllable and bigram is indexed twice: folded
+("xuat", "xuat_khau"), so a question typed without diacritics matches, and accented
+("=xuất", "=xuất_khẩu", tone marks in canonical placement), so a question typed with them
+tells "mà" from "ma" and ranks exact spellings first. One matrix with both kinds of term equals
+the sum of two BM25 indexes (document lengths double uniformly).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from index.text import tokenize
+from index.text import canonical_text, token_spans
 
 DEFAULT_K1 = 1.2
 DEFAULT_B = 0.75
@@ -24,10 +27,22 @@ MATRIX_FILE = "lexical.npz"
 VOCAB_FILE = "lexical_vocab.json"
 
 
+ACCENTED = "="
+
+
 def terms(text: str) -> list[str]:
-    """Return the index terms of a text: folded syllables and joined syllable bigrams."""
-    syllables = tokenize(text)
-    return syllables + [f"{a}_{b}" for a, b in itertools.pairwise(syllables)]
+    """Return the index terms of a text: syllables and bigrams, folded and accented."""
+    canonical = canonical_text(text).lower()
+    spans = token_spans(canonical)
+    folded = [token for token, _, _ in spans]
+    accented = [ACCENTED + canonical[start:end] for _, start, end in spans]
+    return [*_with_bigrams(folded), *_with_bigrams(accented)]
+
+
+def _with_bigrams(syllables: list[str]) -> list[str]:
+    return syllables + [
+        f"{a}_{b.removeprefix(ACCENTED)}" for a, b in itertools.pairwise(syllables)
+    ]
 
 
 class LexicalIndex:

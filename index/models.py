@@ -50,7 +50,8 @@ class Hit:
     """A chunk found for a query, with its fused score and highlight spans.
 
     ``highlights`` are ``(start, end)`` character offsets into ``chunk.text`` of
-    the words that matched the query, sorted and non-overlapping.
+    the words that matched the query, sorted and non-overlapping. ``confidence`` is the
+    calibrated probability that the chunk answers the query (see ``index.search``).
     """
 
     chunk: Chunk
@@ -58,3 +59,4 @@ class Hit:
     dense_score: float = 0.0
     lexical_score: float = 0.0
     highlights: tuple[tuple[int, int], ...] = field(default=())
+    confidence: float = 1.0
