@@ -83,7 +83,7 @@ def _cache(args: argparse.Namespace) -> EmbeddingCache | None:
 
 def _prepare(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
-    print(f"model ready: {embedder.name} (dim {embedder.dim}, weights {embedder.fingerprint[:12]})")
+    print(f"model ready: {embedder.name} (dim {embedder.dim}, {embedder.fingerprint[:12]})")
     return 0
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import socket
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,8 @@ date: 2023-12-13
 source: VTC News
 url: https://vtc.vn/pho-yen
 
-Năm 2023, giá trị xuất khẩu của TP Phổ Yên đạt 25,872 tỷ USD, chiếm 95,5% giá trị xuất khẩu toàn tỉnh.
+Năm 2023, giá trị xuất khẩu của TP Phổ Yên đạt 25,872 tỷ USD,
+chiếm 95,5% giá trị xuất khẩu toàn tỉnh.
 
 Thu ngân sách trên địa bàn đạt gần 7.000 tỷ đồng, vượt kế hoạch tỉnh giao.
 
@@ -65,7 +66,8 @@ Quang cảnh hội nghị. (Ảnh: thainguyen.gov.vn)
 date: 2020-01-10
 source: Báo Thái Nguyên
 
-Thành phố Sông Công đã hoàn thành nhiệm vụ xây dựng nông thôn mới; tỷ lệ hộ nghèo giảm xuống còn dưới 2%.
+Thành phố Sông Công đã hoàn thành nhiệm vụ xây dựng nông thôn mới;
+tỷ lệ hộ nghèo giảm xuống còn dưới 2%.
 
 Đảng bộ phường Mỏ Chè chuẩn bị đại hội điểm cấp xã của toàn tỉnh.
 """,
@@ -88,7 +90,7 @@ Phở bò Hà Nội nổi tiếng với nước dùng trong, ngọt thanh từ x
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuse every socket connection except to loopback; keep Hugging Face offline."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
@@ -96,13 +98,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and \
-                self.family in (socket.AF_INET, socket.AF_INET6):
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "::1", "localhost")
+            and self.family in (socket.AF_INET, socket.AF_INET6)
+        ):
             raise ConnectionRefusedError(f"tests must not touch the network ({host})")
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    yield
 
 
 @pytest.fixture
@@ -132,5 +136,9 @@ def searcher(built_index: Path, fake_embedder: FakeEmbedder) -> Searcher:
 
 
 def make_article(paragraphs: Sequence[str], **fields: str) -> Article:
-    return Article(article_id=fields.pop("article_id", "a1"), title=fields.pop("title", "Tin"),
-                   paragraphs=tuple(paragraphs), **fields)
+    return Article(
+        article_id=fields.pop("article_id", "a1"),
+        title=fields.pop("title", "Tin"),
+        paragraphs=tuple(paragraphs),
+        **fields,
+    )

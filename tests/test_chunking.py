@@ -15,8 +15,10 @@ def test_parenthesised_photo_credit_is_stripped_and_a_bare_caption_dropped() -> 
 
 
 def test_caption_that_carries_content_is_kept_without_its_credit() -> None:
-    caption = ("Các đơn vị thi công khẩn trương san lấp mặt bằng, xây dựng hạ tầng Khu công "
-               "nghiệp Sông Công II để thu hút đầu tư. Ảnh: Hoài Thanh")
+    caption = (
+        "Các đơn vị thi công khẩn trương san lấp mặt bằng, xây dựng hạ tầng Khu công "
+        "nghiệp Sông Công II để thu hút đầu tư. Ảnh: Hoài Thanh"
+    )
     [chunk] = split_article(make_article([caption]))
     assert chunk.text.endswith("để thu hút đầu tư.")
     assert "Hoài Thanh" not in chunk.text
@@ -43,12 +45,16 @@ def test_long_paragraph_splits_at_sentence_ends_and_keeps_neighbours() -> None:
 
 def test_abbreviation_tp_does_not_end_a_sentence() -> None:
     assert split_sentences("Ông về TP. Hồ Chí Minh. Bà ở Hà Nội.") == [
-        "Ông về TP. Hồ Chí Minh.", "Bà ở Hà Nội."]
+        "Ông về TP. Hồ Chí Minh.",
+        "Bà ở Hà Nội.",
+    ]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet="abc ĐđÁá.!?,", min_size=1, max_size=300), min_size=1,
-                max_size=8), st.integers(min_value=20, max_value=200))
+@given(
+    st.lists(st.text(alphabet="abc ĐđÁá.!?,", min_size=1, max_size=300), min_size=1, max_size=8),
+    st.integers(min_value=20, max_value=200),
+)
 def test_chunks_keep_order_cover_the_text_and_respect_max_chars(
     words: list[str], max_chars: int
 ) -> None:

@@ -14,7 +14,8 @@ def test_rebuild_after_adding_an_article_embeds_only_its_paragraphs(
     first = build_index(tiny_data, tmp_path / "index", embedder, cache)
     assert first.embedded == first.chunks and first.added == first.chunks
     (tiny_data / "moi.md").write_text(
-        "title: Cầu mới\n\nCầu Bến Thủy 3 được khởi công.\n\nCầu dài 1,2 km.\n", encoding="utf-8")
+        "title: Cầu mới\n\nCầu Bến Thủy 3 được khởi công.\n\nCầu dài 1,2 km.\n", encoding="utf-8"
+    )
     second = build_index(tiny_data, tmp_path / "index", embedder, cache)
     assert second.embedded == 2
     assert (second.added, second.changed, second.removed) == (2, 0, 0)
@@ -45,8 +46,12 @@ def test_a_bad_file_is_reported_and_everything_else_is_indexed(
 
 def test_progress_reports_every_embedded_chunk(tiny_data: Path, tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
-    report = build_index(tiny_data, tmp_path / "index", FakeEmbedder(),
-                         progress=lambda stage, done, total: seen.append((stage, done, total)))
+    report = build_index(
+        tiny_data,
+        tmp_path / "index",
+        FakeEmbedder(),
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
     embed = [s for s in seen if s[0] == "embed"]
     assert embed[-1] == ("embed", report.chunks, report.chunks)
     assert seen[-1][0] == "write"

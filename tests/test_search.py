@@ -17,8 +17,10 @@ def test_question_without_diacritics_finds_the_same_paragraph(searcher: Searcher
 
 
 def test_either_tone_mark_style_and_nfd_find_the_same_paragraph(searcher: Searcher) -> None:
-    ids = {searcher.search(q)[0].chunk.chunk_id
-           for q in ("lũ ở Thanh Hoá", "lũ ở Thanh Hóa", "lu\u0303 o\u031b\u0309 Thanh Hoa\u0301")}
+    ids = {
+        searcher.search(q)[0].chunk.chunk_id
+        for q in ("lũ ở Thanh Hoá", "lũ ở Thanh Hóa", "lu\u0303 o\u031b\u0309 Thanh Hoa\u0301")
+    }
     assert len(ids) == 1
 
 

@@ -1,0 +1,92 @@
+"""``python -m bot``: the Telegram bot with a token, else a terminal chat over the articles."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from contextlib import closing
+
+from bot.app import run
+from bot.config import ConfigError, Settings, settings_from_environment
+from bot.terminal import ProgressBar, chat
+from index import (
+    EmbeddingCache,
+    RetrievalError,
+    Searcher,
+    SentenceTransformerEmbedder,
+    load_or_build_index,
+)
+
+logger = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REDACTED = "[REDACTED]"
+# Loggers that print request URLs (which contain the bot token) below WARNING.
+NOISY_LOGGERS = ("httpx", "httpcore")
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter that replaces secrets (the bot token) wherever they would be printed."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
+        """Format with ``fmt`` and hide every non-empty string of ``secrets``."""
+        super().__init__(fmt)
+        self.secrets = [secret for secret in secrets if secret]
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format ``record``, then hide the secrets."""
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def quiet_libraries() -> None:
+    """Set httpx and httpcore to WARNING: below it they log request URLs, token included."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at ``level``, quiet httpx/httpcore, and never print ``secrets``."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, force=True)
+    formatter = RedactingFormatter(LOG_FORMAT, secrets)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
+    quiet_libraries()
+
+
+def load_searcher(settings: Settings) -> Searcher:
+    """Load the embedding model and the index, building the index first if there is none."""
+    logger.info("loading embedding model %s", settings.embedding_model)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir)
+    with closing(EmbeddingCache(settings.embedding_cache)) as cache:
+        return load_or_build_index(
+            settings.data_dir, settings.index_dir, embedder, cache, ProgressBar(sys.stderr)
+        )
+
+
+def main() -> int:
+    """Run the bot (or the terminal chat); return the process exit code."""
+    configure_logging("INFO")
+    try:
+        settings = settings_from_environment()
+    except ConfigError as exc:
+        logger.error("%s", exc)
+        return 1
+    configure_logging(settings.log_level, settings.secrets)
+    try:
+        searcher = load_searcher(settings)
+    except RetrievalError as exc:
+        logger.error("%s", exc)
+        return 1
+    if settings.token:
+        run(settings, searcher)
+    else:
+        chat(searcher, settings, sys.stdin, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

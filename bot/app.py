@@ -1,0 +1,141 @@
+"""Build the Application (handlers, defaults, rate limiter) and run it by polling or webhook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers, messages
+from bot.config import Settings
+from bot.errors import error_handler
+from bot.services import install, searcher_of, services_of
+from index import Searcher
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 3  # a 429 is waited out (retry_after) and the request sent again, at most this often
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+_MESSAGE = filters.UpdateType.MESSAGE
+_PRIVATE = _MESSAGE & filters.ChatType.PRIVATE
+_NOT_TEXT = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.CONTACT
+)
+
+
+def build_application(
+    settings: Settings, searcher: Searcher, rate_limiter: BaseRateLimiter[Any] | None = None
+) -> BotApplication:
+    """Return the bot's Application; ``rate_limiter`` defaults to ``AIORateLimiter``.
+
+    Used by :func:`run` and by the tests, which drive it against a fake Bot API server.
+    """
+    builder = ApplicationBuilder().token(settings.token)
+    if settings.api_base_url:
+        builder.base_url(settings.api_base_url).base_file_url(_file_url(settings.api_base_url))
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+    application = (
+        builder.defaults(defaults)
+        .concurrent_updates(True)
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=MAX_RETRIES))
+        .post_init(_post_init)
+        .build()
+    )
+    install(application.bot_data, settings, searcher)
+    _add_handlers(application)
+    return application
+
+
+def run(settings: Settings, searcher: Searcher) -> None:
+    """Serve until SIGINT/SIGTERM: long polling, or a webhook when WEBHOOK_URL is set."""
+    application = build_application(settings, searcher)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret or None,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+def _add_handlers(application: BotApplication) -> None:
+    application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
+    application.add_handlers(
+        [
+            CommandHandler("start", handlers.start, _MESSAGE),
+            CommandHandler("help", handlers.help_command, _MESSAGE),
+            CommandHandler("ask", handlers.ask, _MESSAGE),
+            CommandHandler("reindex", handlers.reindex, _MESSAGE),
+            CommandHandler("stats", handlers.stats, _MESSAGE),
+            MessageHandler(_MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.answer_question),
+            MessageHandler(_PRIVATE & filters.COMMAND, handlers.unknown_command),
+            MessageHandler(_PRIVATE & _NOT_TEXT, handlers.non_text_hint),
+            CallbackQueryHandler(handlers.press_button),
+        ]
+    )
+    application.add_error_handler(error_handler)
+
+
+async def _post_init(application: BotApplication) -> None:
+    """Register the command menu and log what the bot serves and can see."""
+    bot, settings = application.bot, services_of(application.bot_data).settings
+    await bot.set_my_commands([BotCommand(name, text) for name, text in messages.COMMANDS])
+    every_command = [BotCommand(n, t) for n, t in messages.COMMANDS + messages.ADMIN_COMMANDS]
+    for admin_id in sorted(settings.admin_ids):
+        try:  # fails until the admin has opened a private chat with the bot
+            await bot.set_my_commands(every_command, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:
+            logger.info("admin command menu not set for user %s: %s", admin_id, exc)
+    manifest = searcher_of(application.bot_data).manifest
+    logger.info(
+        "bot @%s ready: %d chunks of %d articles, model %s (dim %d), index built %s",
+        bot.username,
+        manifest.count,
+        manifest.articles,
+        manifest.model,
+        manifest.dim,
+        manifest.built_at,
+    )
+    if not bot.can_read_all_group_messages:
+        logger.warning(
+            "privacy mode is on (can_read_all_group_messages is false): in groups the bot may "
+            "miss @mentions; turn it off with @BotFather /setprivacy or make the bot an admin"
+        )
+
+
+def _file_url(base_url: str) -> str:
+    """Return the file URL of a Bot API server: .../bot -> .../file/bot."""
+    return base_url.removesuffix("/bot") + "/file/bot" if base_url.endswith("/bot") else base_url

@@ -1,0 +1,87 @@
+"""HTML texts of the commands: /help, /reindex progress and report, /stats. Pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot import messages
+from bot.formatting import escape
+from index import BuildReport, Manifest
+
+MAX_PROBLEMS_SHOWN = 5
+
+
+def format_help(username: str) -> str:
+    """Return /help: how to ask, the command list (the one setMyCommands gets), examples."""
+    lines = [escape(messages.HELP_INTRO.format(username=username)), "", messages.HELP_COMMANDS]
+    lines += [f"/{name} — {escape(text)}" for name, text in messages.COMMANDS]
+    lines += ["", messages.HELP_ADMIN_COMMANDS]
+    lines += [f"/{name} — {escape(text)}" for name, text in messages.ADMIN_COMMANDS]
+    lines += ["", messages.HELP_EXAMPLES]
+    lines += [f"• <i>{escape(question)}</i>" for question in messages.EXAMPLE_QUESTIONS]
+    return "\n".join(lines)
+
+
+def format_progress(stage: str, done: int, total: int) -> str:
+    """Return the text of the /reindex progress message for a build stage."""
+    if stage == "embed":
+        return messages.REINDEX_EMBEDDING.format(done=done, total=total)
+    if stage == "write":
+        return messages.REINDEX_WRITING
+    return messages.REINDEX_STARTED
+
+
+def format_report(report: BuildReport) -> str:
+    """Return the /reindex result: counts, changed paragraphs, skipped input, time."""
+    text = messages.REINDEX_DONE.format(
+        articles=report.articles,
+        chunks=report.chunks,
+        added=report.added,
+        changed=report.changed,
+        removed=report.removed,
+        skipped=len(report.problems),
+        seconds=f"{report.seconds:.1f}".replace(".", ","),
+    )
+    shown = [f"• <code>{escape(problem)}</code>" for problem in report.problems]
+    return "\n".join([escape(text), *shown[:MAX_PROBLEMS_SHOWN]])
+
+
+def format_failure(reason: str | None) -> str:
+    """Return the /reindex failure text; ``reason`` is the operator-facing error, if any."""
+    if reason is None:
+        return escape(messages.REINDEX_FAILED_GENERIC)
+    return escape(messages.REINDEX_FAILED.format(reason=reason))
+
+
+def format_stats(manifest: Manifest, questions: int, now: datetime | None = None) -> str:
+    """Return /stats: articles, paragraphs, model, index age, questions since start."""
+    built = _parse_time(manifest.built_at)
+    age = (now or datetime.now(UTC)) - built if built else None
+    text = messages.STATS.format(
+        articles=manifest.articles,
+        chunks=manifest.count,
+        model=manifest.model,
+        built_at=built.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+        if built
+        else manifest.built_at,
+        age=_format_age(age.total_seconds()) if age is not None else "?",
+        questions=questions,
+    )
+    return escape(text)
+
+
+def _parse_time(iso: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _format_age(seconds: float) -> str:
+    minutes = max(int(seconds // 60), 0)
+    if minutes < 60:
+        return messages.AGE_MINUTES.format(count=minutes)
+    if minutes < 24 * 60:
+        return messages.AGE_HOURS.format(count=minutes // 60)
+    return messages.AGE_DAYS.format(count=minutes // (24 * 60))

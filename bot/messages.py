@@ -1,0 +1,90 @@
+"""Every Vietnamese user-facing string of the bot and the command list; nothing else.
+
+Strings are plain text; ``bot.formatting`` escapes them before they go out as HTML.
+``{placeholders}`` are filled with ``str.format``.
+"""
+
+from __future__ import annotations
+
+# (command, description): feeds both setMyCommands and /help.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Giới thiệu bot"),
+    ("help", "Cách đặt câu hỏi và ví dụ"),
+    ("ask", "Hỏi trong nhóm: /ask câu hỏi"),
+)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("reindex", "Cập nhật chỉ mục từ thư mục bài báo"),
+    ("stats", "Thống kê chỉ mục và số câu hỏi"),
+)
+EXAMPLE_QUESTIONS: tuple[str, ...] = (
+    "Giá trị xuất khẩu của Phổ Yên năm 2023 là bao nhiêu?",
+    "Thu nhập bình quân đầu người của Sông Công năm 2020 dự ước bao nhiêu?",
+    "Bí thư Tỉnh ủy Thái Nguyên đề nghị Phổ Yên tập trung vào những việc gì?",
+)
+
+START = (
+    "Xin chào! Tôi trả lời câu hỏi tiếng Việt bằng cách trích nguyên văn những đoạn tin "
+    "tức phù hợp nhất, kèm tiêu đề, ngày, nguồn và số thứ tự đoạn."
+)
+HELP_INTRO = (
+    "Hãy gửi câu hỏi bằng tiếng Việt. Trong nhóm, hãy nhắc tên tôi (@{username}), "
+    "trả lời tin nhắn của tôi hoặc dùng /ask câu hỏi."
+)
+HELP_COMMANDS = "Các lệnh:"
+HELP_ADMIN_COMMANDS = "Dành cho quản trị viên:"
+HELP_EXAMPLES = "Ví dụ:"
+
+NOT_FOUND = (
+    "Không tìm thấy đoạn tin nào trả lời câu hỏi này. Hãy thử diễn đạt lại hoặc dùng "
+    "từ khoá cụ thể hơn (địa danh, con số, năm). Gõ có dấu giúp tìm chính xác hơn, "
+    "nhưng không bắt buộc."
+)
+EMPTY_QUERY = "Bạn muốn hỏi gì? Hãy gửi câu hỏi bằng tiếng Việt, ví dụ: {example}"
+ASK_USAGE = "Cách dùng: /ask câu hỏi của bạn, ví dụ: /ask {example}"
+QUESTION_TRUNCATED = "Câu hỏi dài quá nên tôi chỉ dùng {max_chars} ký tự đầu."
+NON_TEXT_HINT = "Tôi chỉ đọc được tin nhắn chữ. Hãy gõ câu hỏi của bạn."
+UNKNOWN_COMMAND = "Tôi không hiểu lệnh này. Gõ /help để xem hướng dẫn."
+RATE_LIMITED = "Bạn hỏi hơi nhanh (tối đa {limit} câu mỗi phút). Vui lòng đợi một chút."
+NOT_ALLOWED = "Xin lỗi, bot này chỉ phục vụ những cuộc trò chuyện được cho phép."
+INTERNAL_ERROR = "Xin lỗi, đã có lỗi xảy ra. Vui lòng thử lại sau."
+
+# One quoted passage: title line, then date · source · paragraph.
+PARAGRAPH = "đoạn {paragraph}"
+PARAGRAPH_PART = "đoạn {paragraph}, phần {part}/{parts}"
+SOURCE_LINK = "nguồn"
+
+BUTTON_MORE = "Xem thêm"
+BUTTON_NEXT = "Đoạn kế tiếp"
+BUTTON_NEXT_NUMBERED = "Đoạn kế tiếp ({number})"
+STALE_BUTTON = "Kết quả này đã hết hạn. Vui lòng hỏi lại."
+ALREADY_SHOWN = "Đã hiển thị ở trên."
+NO_NEXT_PARAGRAPH = "Đây là đoạn cuối của bài."
+
+NOT_ADMIN = "Xin lỗi, chỉ quản trị viên mới dùng được lệnh này."
+REINDEX_STARTED = "Đang cập nhật chỉ mục…"
+REINDEX_EMBEDDING = "Đang cập nhật chỉ mục: đã xử lý {done}/{total} đoạn…"
+REINDEX_WRITING = "Đang ghi chỉ mục…"
+REINDEX_BUSY = "Chỉ mục đang được cập nhật. Vui lòng đợi lần cập nhật này xong."
+REINDEX_DONE = (
+    "Đã cập nhật chỉ mục: {articles} bài, {chunks} đoạn.\n"
+    "Thêm {added}, sửa {changed}, xoá {removed} đoạn.\n"
+    "Bỏ qua {skipped} tệp hoặc dòng lỗi.\n"
+    "Thời gian: {seconds} giây."
+)
+REINDEX_FAILED = "Cập nhật chỉ mục thất bại: {reason}\nChỉ mục cũ vẫn đang được dùng."
+REINDEX_FAILED_GENERIC = "Cập nhật chỉ mục thất bại do lỗi nội bộ. Chỉ mục cũ vẫn đang được dùng."
+STATS = (
+    "Thống kê:\n"
+    "• Bài báo: {articles}\n"
+    "• Đoạn: {chunks}\n"
+    "• Mô hình: {model}\n"
+    "• Chỉ mục tạo lúc {built_at} ({age} trước)\n"
+    "• Câu hỏi đã trả lời từ khi khởi động: {questions}"
+)
+AGE_MINUTES = "{count} phút"
+AGE_HOURS = "{count} giờ"
+AGE_DAYS = "{count} ngày"
+
+TERMINAL_GREETING = "Hỏi đáp tin tức: gõ câu hỏi rồi Enter; gõ exit hoặc Ctrl+D để thoát."
+TERMINAL_PROMPT = "Câu hỏi: "
+TERMINAL_EXIT_WORDS: frozenset[str] = frozenset({"exit", "quit", "thoát", "thoat"})

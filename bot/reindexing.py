@@ -1,0 +1,129 @@
+"""/reindex: rebuild the index in a thread, edit one progress message, then swap the searcher.
+
+The old searcher keeps answering until ``bot_data["searcher"]`` is replaced; a failed build
+leaves it serving (``build_index`` swaps the directory only after a complete write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+from telegram import Message
+from telegram.error import TelegramError
+
+from bot import messages
+from bot.command_texts import format_failure, format_progress, format_report
+from bot.formatting import escape
+from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
+from index import (
+    BuildProgress,
+    BuildReport,
+    EmbeddingCache,
+    RetrievalError,
+    Searcher,
+    SearchSettings,
+    build_index,
+    load_index,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class _ProgressMessage:
+    """One message edited in place; the build thread only sets ``latest``."""
+
+    def __init__(self, message: Message, text: str) -> None:
+        """Follow ``message``, which says ``text`` now."""
+        self.message = message
+        self.shown = self.latest = text
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        """Record build progress (called from the build thread)."""
+        self.latest = escape(format_progress(stage, done, total))
+
+    async def show(self, text: str) -> None:
+        """Edit the message to ``text`` unless it already says that ("not modified")."""
+        if text == self.shown:
+            return
+        try:
+            await self.message.edit_text(text)
+            self.shown = text
+        except TelegramError as exc:
+            logger.warning("cannot edit the reindex progress message: %s", exc)
+
+    async def follow(self, finished: asyncio.Event, interval_s: float) -> None:
+        """Show the latest progress at most every ``interval_s`` until ``finished`` is set."""
+        while not finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), interval_s)
+            if not finished.is_set():
+                await self.show(self.latest)
+
+
+async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
+    """Rebuild from DATA_DIR off the event loop, reporting in one edited reply to ``message``.
+
+    The caller checks ``reindex_lock`` first; taking it here happens before any await, so
+    two concurrent /reindex cannot both start.
+    """
+    services = services_of(bot_data)
+    async with services.reindex_lock:
+        started = escape(messages.REINDEX_STARTED)
+        progress = _ProgressMessage(await message.reply_text(started), started)
+        finished = asyncio.Event()
+        follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
+        try:
+            text = await _rebuild(services, bot_data, progress)
+        finally:
+            finished.set()
+            await follower
+        await progress.show(text)
+
+
+async def _rebuild(
+    services: Services, bot_data: MutableMapping[Any, Any], progress: _ProgressMessage
+) -> str:
+    """Build and load a new index; swap it in on success. Return the text to show."""
+    search_settings = searcher_of(bot_data).settings
+    try:
+        report, searcher = await asyncio.to_thread(
+            _build, services, search_settings, progress.update
+        )
+    except RetrievalError as exc:
+        logger.warning("reindex failed, the old index keeps serving: %s", exc)
+        return format_failure(str(exc))
+    except Exception:
+        logger.exception("reindex failed, the old index keeps serving")
+        return format_failure(None)
+    bot_data[SEARCHER_KEY] = searcher
+    services.pages.new_generation()
+    logger.info(
+        "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
+        report.articles,
+        report.chunks,
+        report.added,
+        report.changed,
+        report.removed,
+        len(report.problems),
+        report.seconds,
+    )
+    return format_report(report)
+
+
+def _build(
+    services: Services, search_settings: SearchSettings, progress: BuildProgress
+) -> tuple[BuildReport, Searcher]:
+    """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
+    settings = services.settings
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        report = build_index(
+            settings.data_dir, settings.index_dir, services.embedder, cache, progress
+        )
+    finally:
+        cache.close()
+    return report, load_index(settings.index_dir, services.embedder, search_settings)
