@@ -113,7 +113,7 @@ class Searcher:
 
     def _cosine(self, vector: np.ndarray, row: int) -> float:
         """Return the cosine of a chunk FAISS did not return (its stored unit vector)."""
-        return float(self.stored.vectors.reconstruct(row) @ vector)
+        return float(self.stored.vectors.reconstruct(int(row)) @ vector)
 
     def _hit(
         self, row: int, score: float, dense: float, lexical: float, evidence: set[str]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from index import Searcher, canonical_text
+from index import Searcher, SearchSettings, canonical_text
+from tests.conftest import FakeEmbedder
 
 
 def test_question_finds_the_paragraph_with_the_answer(searcher: Searcher) -> None:
@@ -54,3 +55,13 @@ def test_next_paragraph_of_a_hit_is_available(searcher: Searcher) -> None:
 def test_empty_question_gives_no_hits(searcher: Searcher) -> None:
     assert searcher.search("   ") == []
     assert searcher.search("?!") == []
+
+
+def test_lexical_candidates_outside_the_dense_top_get_their_cosine(
+    searcher: Searcher, fake_embedder: FakeEmbedder
+) -> None:
+    narrow = Searcher(searcher.stored, fake_embedder, SearchSettings(candidates=1))
+    queries = ["Huế mưa Phổ Yên xuất khẩu", "phở sông Hương", "ngân sách Thanh Hoá", "Mỏ Chè lũ"]
+    merged = [hits for q in queries if len(hits := narrow.rank(q, 5)) == 2]
+    assert merged, "no query had different dense and lexical candidates"
+    assert all(-1.0 <= h.dense_score <= 1.0 for hits in merged for h in hits)
