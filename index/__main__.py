@@ -74,7 +74,7 @@ def format_hit(rank: int, hit: Hit) -> str:
 
 
 def _embedder(args: argparse.Namespace) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(args.model, args.model_cache, quantize=args.int8)
+    return SentenceTransformerEmbedder(args.model, args.model_cache, precision=args.precision)
 
 
 def _cache(args: argparse.Namespace) -> EmbeddingCache | None:
@@ -146,7 +146,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--model-cache", type=Path, default=DEFAULT_CACHE_DIR)
         sub.add_argument("--cache", type=Path, default=DEFAULT_CACHE_FILE, help="embedding cache")
         sub.add_argument("--no-cache", action="store_true", help="embed everything again")
-        sub.add_argument("--int8", action="store_true", help="int8 dynamic quantisation")
+        sub.add_argument(
+            "--precision",
+            default="auto",
+            choices=["auto", "float32", "bfloat16"],
+            help="passage embedding precision (auto: bf16 where the CPU has it)",
+        )
         return sub
 
     command("prepare", _prepare, "convert/load the embedding model once (run by setup)")

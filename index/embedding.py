@@ -16,6 +16,7 @@ import numpy as np
 
 from index.bundled import BUNDLED_MODEL, bundled_fingerprint, bundled_model_dir
 from index.errors import ModelUnavailableError
+from index.fastquery import load_engine_queries
 
 logger = logging.getLogger(__name__)
 
@@ -46,34 +47,42 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model: the bundled e5, a local directory or a hub name."""
+    """A sentence-transformers model: the bundled e5, a local directory or a hub name.
+
+    Passages are embedded in bfloat16 where the CPU has native bf16 (AMX / AVX512-BF16: 2.2x the
+    passages/s of float32, cosine >= 0.998), in length-sorted batches; ``precision`` forces one.
+    """
 
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
         cache_dir: Path = DEFAULT_CACHE_DIR,
         prompts: tuple[str, str] | None = None,
-        quantize: bool = False,
+        precision: str = "auto",
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        engine_queries: bool = True,
     ) -> None:
         """Load ``model``; ``prompts`` are (query, passage) prefixes, guessed when ``None``."""
-        path, fingerprint = _resolve(model, cache_dir)
-        self.model = _load(path, model)
+        self.path, fingerprint = _resolve(model, cache_dir)
+        self.precision = _pick_precision(precision)
+        # bf16 vectors differ slightly (cosine ~0.998): keep them apart in indexes and caches.
+        self.fingerprint = fingerprint + ("+bf16" if self.precision == "bfloat16" else "")
+        self.model = _load(self.path, model, self.precision)
         self.model.max_seq_length = min(
             self.model.max_seq_length or MAX_SEQ_TOKENS, MAX_SEQ_TOKENS
         )
-        if quantize:
-            self.model = _quantize(self.model)
-            fingerprint += "+int8"
         self.name = model
-        self.fingerprint = fingerprint
         dim = self.model.get_embedding_dimension()
         self.dim = int(dim) if dim else 0
         self.query_prompt, self.passage_prompt = prompts or _guess_prompts(model, self.model)
         self.batch_tokens = batch_tokens
+        bundled = model == BUNDLED_MODEL and engine_queries and prompts is None
+        self._engine = load_engine_queries() if bundled else None
 
     def embed_query(self, text: str) -> np.ndarray:
         """Return the unit vector of one query."""
+        if self._engine is not None:
+            return self._engine.embed_query(text)
         return self._encode([self.query_prompt + text])[0]
 
     def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
@@ -100,13 +109,11 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode(
-            texts,
-            batch_size=max(len(texts), 1),
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
+            texts, batch_size=max(len(texts), 1), convert_to_numpy=True, show_progress_bar=False
         )
-        return np.asarray(vectors, dtype=np.float32)
+        # Normalise in float32: a bfloat16 model's own normalisation is off by ~1e-3.
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _token_batches(counts: list[int], batch_tokens: int) -> list[list[int]]:
@@ -136,11 +143,26 @@ def _resolve(model: str, cache_dir: Path) -> tuple[str, str]:
     return model, hashlib.sha256(model.encode()).hexdigest()
 
 
-def _load(path: str, model: str) -> Any:
+def _pick_precision(precision: str) -> str:
+    """Resolve "auto" to bfloat16 when the CPU computes it natively, else float32."""
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ModelUnavailableError(
+            f"precision must be auto, float32 or bfloat16, not {precision!r}"
+        )
+    if precision != "auto":
+        return precision
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text(errors="replace") if cpuinfo.exists() else ""
+    return "bfloat16" if ("amx_bf16" in flags or "avx512_bf16" in flags) else "float32"
+
+
+def _load(path: str, model: str, precision: str) -> Any:
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     try:
-        return SentenceTransformer(path, device="cpu")
+        return SentenceTransformer(path, device="cpu", model_kwargs={"dtype": dtype})
     except Exception as exc:
         raise ModelUnavailableError(
             f"Cannot load embedding model {model!r} ({type(exc).__name__}: {exc}). Use the "
@@ -148,12 +170,6 @@ def _load(path: str, model: str) -> Any:
             "directory, or "
             "a hub name already in the Hugging Face cache."
         ) from None
-
-
-def _quantize(model: Any) -> Any:
-    import torch
-
-    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _guess_prompts(name: str, model: Any) -> tuple[str, str]:
