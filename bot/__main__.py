@@ -9,9 +9,10 @@ from contextlib import closing
 
 from bot.app import run
 from bot.config import ConfigError, Settings, settings_from_environment
-from bot.terminal import ProgressBar, chat
+from bot.terminal import chat
 from index import (
     EmbeddingCache,
+    ProgressBar,
     RetrievalError,
     Searcher,
     SentenceTransformerEmbedder,

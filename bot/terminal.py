@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, TextIO
-
-from tqdm import tqdm
+from typing import TextIO
 
 from bot import messages
 from bot.addressing import clean_question
@@ -19,24 +17,6 @@ from bot.formatting import format_not_found, format_plain, truncation_note
 from index import Searcher
 
 logger = logging.getLogger(__name__)
-
-
-class ProgressBar:
-    """A tqdm bar per index build stage; pass it as ``progress`` to ``build_index``."""
-
-    def __init__(self, stream: TextIO) -> None:
-        """Draw the bars on ``stream`` (stderr, so stdout stays for answers)."""
-        self.stream = stream
-        self._bars: dict[str, Any] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        """Move the bar of ``stage`` to ``done`` of ``total``."""
-        bar = self._bars.get(stage)
-        if bar is None:
-            bar = self._bars[stage] = tqdm(total=total, desc=stage, file=self.stream)
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
 
 
 def answer_text(searcher: Searcher, settings: Settings, text: str) -> str:

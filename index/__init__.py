@@ -27,6 +27,7 @@ from index.pipeline import (
     load_index,
     load_or_build_index,
 )
+from index.progress import ProgressBar
 from index.search import DEFAULT_TOP_K, Searcher, SearchSettings
 from index.store import Manifest
 from index.text import canonical_text, fold, normalize_text
@@ -51,6 +52,7 @@ __all__ = [
     "Manifest",
     "ModelMismatchError",
     "ModelUnavailableError",
+    "ProgressBar",
     "RetrievalError",
     "SearchSettings",
     "Searcher",

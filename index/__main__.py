@@ -21,10 +21,10 @@ from index.models import Hit
 from index.pipeline import (
     DEFAULT_DATA_DIR,
     DEFAULT_INDEX_DIR,
-    BuildProgress,
     build_index,
     load_index,
 )
+from index.progress import ProgressBar
 from index.search import DEFAULT_TOP_K
 
 logger = logging.getLogger("index")
@@ -46,23 +46,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1
-
-
-def tqdm_progress() -> BuildProgress:
-    """Return a build progress callback that draws one tqdm bar per stage."""
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, unit=" chunks" if stage == "embed" else "")
-        bar = bars[stage]
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return update
 
 
 def format_hit(rank: int, hit: Hit) -> str:
@@ -89,7 +72,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     report = build_index(
-        args.data_dir, args.index_dir, _embedder(args), _cache(args), tqdm_progress()
+        args.data_dir, args.index_dir, _embedder(args), _cache(args), ProgressBar()
     )
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
@@ -104,7 +87,7 @@ def _build(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
     if not (args.index_dir / "manifest.json").exists():
-        build_index(args.data_dir, args.index_dir, embedder, _cache(args), tqdm_progress())
+        build_index(args.data_dir, args.index_dir, embedder, _cache(args), ProgressBar())
     hits = load_index(args.index_dir, embedder).search(args.question, args.top_k)
     print("\n\n".join(format_hit(i, h) for i, h in enumerate(hits, 1)) or "Không tìm thấy.")
     return 0
@@ -112,7 +95,7 @@ def _search(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     metrics = evaluate(
-        args.eval_dir, _embedder(args), args.strip_diacritics, _cache(args), tqdm_progress()
+        args.eval_dir, _embedder(args), args.strip_diacritics, _cache(args), ProgressBar()
     )
     print(metrics.line())
     return 0

@@ -105,15 +105,18 @@ def _split_words(sentence: str, max_chars: int) -> list[str]:
 
 
 def split_article(article: Article, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Turn an article into its chunks, in order, numbering paragraphs from 1."""
-    kept: list[str] = []
-    for paragraph in article.paragraphs:
+    """Turn an article into its chunks, in order.
+
+    Paragraphs keep their number in the article as written (1-based, dropped captions
+    included), so "đoạn 13" in an answer is the 13th paragraph of the source file.
+    """
+    kept: list[tuple[int, str]] = []
+    for number, paragraph in enumerate(article.paragraphs, start=1):
         text, had_credit = strip_photo_credit(paragraph)
-        if not text or (had_credit and len(text.split()) < MIN_CAPTION_WORDS):
-            continue
-        kept.append(text)
+        if text and not (had_credit and len(text.split()) < MIN_CAPTION_WORDS):
+            kept.append((number, text))
     chunks: list[Chunk] = []
-    for number, paragraph in enumerate(kept, start=1):
+    for number, paragraph in kept:
         parts = split_long(paragraph, max_chars)
         for part_number, part in enumerate(parts, start=1):
             suffix = f".{part_number}" if len(parts) > 1 else ""

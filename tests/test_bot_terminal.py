@@ -13,8 +13,8 @@ from bot import messages
 from bot.__main__ import NOISY_LOGGERS, main
 from bot.config import Settings
 from bot.formatting import format_answer
-from bot.terminal import ProgressBar, answer_text, chat
-from index import Searcher
+from bot.terminal import answer_text, chat
+from index import ProgressBar, Searcher
 from tests.bot_fixtures import PHO_YEN_QUESTION, load_searcher
 from tests.fake_telegram import parse_html
 

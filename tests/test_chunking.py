@@ -11,7 +11,8 @@ def test_parenthesised_photo_credit_is_stripped_and_a_bare_caption_dropped() -> 
     article = make_article(["Quang cảnh hội nghị. (Ảnh: thainguyen.gov.vn)", "Nội dung chính."])
     chunks = split_article(article)
     assert [c.text for c in chunks] == ["Nội dung chính."]
-    assert chunks[0].paragraph == 1
+    assert chunks[0].paragraph == 2, "numbers follow the article as written"
+    assert chunks[0].position == 0
 
 
 def test_caption_that_carries_content_is_kept_without_its_credit() -> None:

@@ -25,6 +25,7 @@ def test_public_api_is_pinned() -> None:
             "Manifest",
             "ModelMismatchError",
             "ModelUnavailableError",
+            "ProgressBar",
             "RetrievalError",
             "SearchSettings",
             "Searcher",
