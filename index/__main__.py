@@ -9,6 +9,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +107,14 @@ def _bench(args: argparse.Namespace) -> int:
     if not corpus.is_file():
         raise RetrievalError(f"{corpus} not found; pass --news DIR holding a corpus.jsonl.")
     embedder = _embedder(args)
-    figures = bench_encoding(embedder, read_passages(corpus))
-    figures += bench_pipeline(corpus, embedder, args.queries)
-    for size in args.faiss_sizes:
-        figures += bench_faiss(size, embedder.dim)
-    for figure in figures:
-        print(figure.line())
+    stages = [
+        partial(bench_pipeline, corpus, embedder, args.queries),  # first: RSS as when serving
+        partial(bench_encoding, embedder, read_passages(corpus)),
+        *(partial(bench_faiss, size, embedder.dim) for size in args.faiss_sizes),
+    ]
+    for stage in stages:
+        for figure in stage():
+            print(figure.line(), flush=True)
     return 0
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from index.bundled import BUNDLED_MODEL
 from index.embedding import Embedder
 from index.models import Chunk, Hit
-from index.store import Manifest, StoredIndex
+from index.store import Manifest, StoredIndex, stored_vectors
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ class Searcher:
             embedder.name, COVERAGE_ONLY
         )
         self._positions = {(c.article_id, c.position): i for i, c in enumerate(stored.chunks)}
+        self._vectors = stored_vectors(stored.vectors)
 
     @property
     def manifest(self) -> Manifest:
@@ -100,11 +101,11 @@ class Searcher:
             return []
         vector = self.embedder.embed_query(text).astype(np.float32)
         k = min(self.settings.candidates, len(self.stored.chunks))
-        dense_top, dense_ids = self.stored.vectors.search(vector[None, :], k)
+        _, dense_ids = self.stored.vectors.search(vector[None, :], k)
         lexical = self.stored.lexical.scores(text)
-        known = {i: s for i, s in zip(dense_ids[0].tolist(), dense_top[0].tolist(), strict=True)}
-        ids = np.array(sorted((set(known) | set(np.argsort(-lexical)[:k].tolist())) - {-1}))
-        dense = np.array([known[i] if i in known else self._cosine(vector, i) for i in ids])
+        lexical_ids = np.argsort(-lexical)[:k]
+        ids = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids)
+        dense = self._vectors[ids] @ vector
         plain = _plain(text)
         weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
         fused = weight * _zscores(dense) + (1 - weight) * _zscores(lexical[ids])
@@ -127,10 +128,6 @@ class Searcher:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
         row = self._positions.get((chunk.article_id, chunk.position + step))
         return self.stored.chunks[row] if row is not None else None
-
-    def _cosine(self, vector: np.ndarray, row: int) -> float:
-        """Return the cosine of a chunk FAISS did not return (its stored unit vector)."""
-        return float(self.stored.vectors.reconstruct(int(row)) @ vector)
 
     def _hit(
         self,

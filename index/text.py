@@ -15,6 +15,7 @@ spans point into ``normalize_text(text)`` so matched words can be highlighted th
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -127,6 +128,7 @@ def _tone_index(nucleus: str, *, has_final: bool) -> int:
     return 0
 
 
+@functools.cache  # few distinct characters, looked up for every character of every search
 def _fold_char(char: str) -> str:
     """Return one character lowercased without diacritics; "" for a lone combining mark."""
     if char in _D_LIKE:
@@ -169,11 +171,13 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     the length; a combining mark that follows a token's last letter is inside the span.
     """
     normalized = normalize_text(text)
+    pieces = [_fold_char(char) for char in normalized]
+    if all(len(piece) == 1 for piece in pieces):  # the usual case: offsets carry over as they are
+        return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer("".join(pieces))]
     folded: list[str] = []
     starts: list[int] = []  # for each folded character: start of its source character
     ends: list[int] = []  # for each folded character: end of its source character
-    for index, char in enumerate(normalized):
-        piece = _fold_char(char)
+    for index, piece in enumerate(pieces):
         if not piece and ends:
             ends[-1] = index + 1  # a dropped mark belongs to the preceding letter
         folded.append(piece)

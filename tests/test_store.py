@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from index import IndexNotBuiltError, ModelMismatchError, build_index, load_index
-from index.store import APPROXIMATE_ABOVE, make_vector_index, read_index
+from index.store import APPROXIMATE_ABOVE, make_vector_index, read_index, stored_vectors
 from tests.conftest import FakeEmbedder
 
 
@@ -106,3 +106,11 @@ def test_large_collections_switch_to_an_approximate_index() -> None:
     assert type(small).__name__ == "IndexFlatIP"
     assert make_vector_index(np.eye(4, dtype=np.float32), approximate=True).ntotal == 4
     assert APPROXIMATE_ABOVE >= 10_000
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+def test_stored_vectors_are_the_indexed_unit_vectors(approximate: bool) -> None:
+    vectors = np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = make_vector_index(vectors, approximate=approximate)
+    assert np.allclose(stored_vectors(index), vectors)
