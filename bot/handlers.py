@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update, User
+from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -91,13 +91,9 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def reindex(update: Update, context: Context) -> None:
     """Rebuild the index (admins only; one at a time) while questions keep being answered."""
-    message, user = update.effective_message, update.effective_user
-    if not message or not user:
+    if not (message := await _from_admin(update, context, "reindex")):
         return
-    services = services_of(context.bot_data)
-    if not await is_admin(services.settings, message.chat, user):
-        await _refuse(message, user, "reindex")
-    elif services.reindex_lock.locked():
+    if services_of(context.bot_data).reindex_lock.locked():
         await reply(message, messages.REINDEX_BUSY)
     else:
         await rebuild_index(message, context.bot_data)
@@ -105,17 +101,19 @@ async def reindex(update: Update, context: Context) -> None:
 
 async def stats(update: Update, context: Context) -> None:
     """Show articles, paragraphs, model, index age and questions answered (admins only)."""
-    message, user = update.effective_message, update.effective_user
-    if not message or not user:
-        return
-    services = services_of(context.bot_data)
-    if not await is_admin(services.settings, message.chat, user):
-        await _refuse(message, user, "stats")
+    if not (message := await _from_admin(update, context, "stats")):
         return
     manifest = searcher_of(context.bot_data).manifest
-    await message.reply_text(format_stats(manifest, services.questions))
+    await message.reply_text(format_stats(manifest, services_of(context.bot_data).questions))
 
 
-async def _refuse(message: Message, user: User, command: str) -> None:
+async def _from_admin(update: Update, context: Context, command: str) -> Message | None:
+    """Return the command's message if an admin sent it; refuse (and log) anyone else."""
+    message, user = update.effective_message, update.effective_user
+    if not message or not user:
+        return None
+    if await is_admin(services_of(context.bot_data).settings, message.chat, user):
+        return message
     logger.warning("refused /%s from user %s in chat %s", command, user.id, message.chat_id)
     await reply(message, messages.NOT_ADMIN)
+    return None
