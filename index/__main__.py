@@ -107,12 +107,15 @@ def _bench(args: argparse.Namespace) -> int:
     if not corpus.is_file():
         raise RetrievalError(f"{corpus} not found; pass --news DIR holding a corpus.jsonl.")
     embedder = _embedder(args)
-    stages = [
-        partial(bench_pipeline, corpus, embedder, args.queries),  # first: RSS as when serving
-        partial(bench_encoding, embedder, read_passages(corpus)),
-        *(partial(bench_faiss, size, embedder.dim) for size in args.faiss_sizes),
-    ]
-    for stage in stages:
+    stages = {
+        "pipeline": [partial(bench_pipeline, corpus, embedder, args.queries)],  # first: RSS
+        "encoding": [partial(bench_encoding, embedder, read_passages(corpus))],
+        "faiss": [partial(bench_faiss, size, embedder.dim) for size in args.faiss_sizes],
+    }
+    unknown = set(args.stages) - set(stages)
+    if unknown:
+        raise RetrievalError(f"unknown bench stages {sorted(unknown)}; use {', '.join(stages)}.")
+    for stage in (run for name in args.stages for run in stages[name]):
         for figure in stage():
             print(figure.line(), flush=True)
     return 0
@@ -154,6 +157,12 @@ def _parser() -> argparse.ArgumentParser:
     bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
     bench.add_argument("--news", type=Path, default=DEFAULT_NEWS_SAMPLE)
     bench.add_argument("--queries", type=int, default=200)
+    bench.add_argument(
+        "--stages",
+        type=lambda s: s.split(","),
+        default=["pipeline", "encoding", "faiss"],
+        help="comma-separated subset of pipeline,encoding,faiss",
+    )
     bench.add_argument(
         "--faiss-sizes",
         type=lambda s: [int(x) for x in s.split(",")],
