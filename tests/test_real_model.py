@@ -68,47 +68,24 @@ def test_content_caption_is_searchable_but_photo_credit_is_not_quoted(shipped: S
     assert "Hoài Thanh" not in best.chunk.text
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m index`` with the repo's model cache; never raises on failure."""
+    command = [sys.executable, "-m", "index", *args, "--model-cache", str(REPO / "var" / "models")]
+    return subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
 def test_cli_search_prints_the_quoted_paragraph(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "index",
-            "search",
-            QUESTION,
-            "--index-dir",
-            str(tmp_path / "i"),
-            "--model-cache",
-            str(REPO / "var" / "models"),
-            "--cache",
-            str(tmp_path / "c.sqlite"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_cli(
+        "search", QUESTION, "--index-dir", str(tmp_path / "i"), "--cache", str(tmp_path / "c")
     )
     assert result.returncode == 0, result.stderr
     assert "25,872 tỷ USD" in result.stdout
 
 
 def test_cli_reports_a_missing_eval_folder_without_a_traceback(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "index",
-            "eval",
-            str(tmp_path / "nope"),
-            "--model-cache",
-            str(REPO / "var" / "models"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = run_cli("eval", str(tmp_path / "nope"))
     assert result.returncode == 1
-    assert "Traceback" not in result.stderr and "corpus.jsonl" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "corpus.jsonl" in result.stderr
