@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embedding import Embedder, SentenceTransformerEmbedder
-from index.pipeline import build_index, load_index
+from index.evaluation import index_corpus_file
 from index.store import make_vector_index
 
 QUERY_WORDS = 12
@@ -108,11 +108,7 @@ def bench_pipeline(corpus: Path, embedder: Embedder, queries: int) -> list[Figur
     """Build an index of the corpus (no cache) and time questions end to end."""
     passages = read_passages(corpus)
     with tempfile.TemporaryDirectory(prefix="vnqa-bench-") as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        (data / "corpus.jsonl").symlink_to(corpus.resolve())
-        report = build_index(data, Path(tmp) / "index", embedder)
-        searcher = load_index(Path(tmp) / "index", embedder)
+        report, searcher = index_corpus_file(corpus, Path(tmp), embedder)
         questions = sample_queries(passages, queries)
         searcher.search(questions[0])
         p50, p95 = percentiles_ms(time_calls([partial(searcher.search, q) for q in questions]))

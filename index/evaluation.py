@@ -12,7 +12,7 @@ from pathlib import Path
 from index.cache import EmbeddingCache
 from index.embedding import Embedder
 from index.errors import RetrievalError
-from index.pipeline import BuildProgress, build_index, load_index
+from index.pipeline import BuildProgress, BuildReport, build_index, load_index
 from index.search import Searcher, SearchSettings
 
 CORPUS_FILE = "corpus.jsonl"
@@ -107,11 +107,22 @@ def index_eval_corpus(
         raise RetrievalError(
             f"{corpus} not found; an eval folder holds {CORPUS_FILE} and {QUESTIONS_FILE}."
         )
+    return index_corpus_file(corpus, work_dir, embedder, cache, progress)[1]
+
+
+def index_corpus_file(
+    corpus: Path,
+    work_dir: Path,
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    progress: BuildProgress | None = None,
+) -> tuple[BuildReport, Searcher]:
+    """Index one JSONL file into ``work_dir/index``; return the build report and its searcher."""
     data_dir = work_dir / "data"
     data_dir.mkdir()
-    (data_dir / CORPUS_FILE).symlink_to(corpus.resolve())
-    build_index(data_dir, work_dir / "index", embedder, cache, progress)
-    return load_index(work_dir / "index", embedder)
+    (data_dir / corpus.name).symlink_to(corpus.resolve())
+    report = build_index(data_dir, work_dir / "index", embedder, cache, progress)
+    return report, load_index(work_dir / "index", embedder)
 
 
 def evaluate(
