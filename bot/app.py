@@ -25,12 +25,18 @@ from telegram.ext import (
 from bot import handlers, messages
 from bot.config import Settings
 from bot.errors import error_handler
+from bot.inbox import Inbox
+from bot.processing import GracefulApplication, InboxProcessor, replay_unfinished
 from bot.services import install, searcher_of, services_of
+from bot.transport import RetryingRequest, RetryPolicy
 from index import Searcher
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 3  # a 429 is waited out (retry_after) and the request sent again, at most this often
+# A 429 the transport gave up on (FLOOD_WAIT_MAX_S) is waited out this often more.
+MAX_RETRIES = 3
+# PTB polls getUpdates alone on its own connection; everything else shares this pool.
+CONNECTION_POOL_SIZE = 256
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -61,11 +67,16 @@ def build_application(
     if settings.api_base_url:
         builder.base_url(settings.api_base_url).base_file_url(_file_url(settings.api_base_url))
     defaults = Defaults(
-        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        allow_sending_without_reply=True,  # a deleted question still gets its answer
     )
     application = (
         builder.defaults(defaults)
-        .concurrent_updates(True)
+        .application_class(GracefulApplication)
+        .request(_request(settings, CONNECTION_POOL_SIZE))
+        .get_updates_request(_request(settings, 1))
+        .concurrent_updates(InboxProcessor(Inbox(settings.inbox_file)))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=MAX_RETRIES))
         .post_init(_post_init)
         .build()
@@ -76,7 +87,10 @@ def build_application(
 
 
 def run(settings: Settings, searcher: Searcher) -> None:
-    """Serve until SIGINT/SIGTERM: long polling, or a webhook when WEBHOOK_URL is set."""
+    """Serve until SIGINT/SIGTERM: long polling, or a webhook when WEBHOOK_URL is set.
+
+    Start-up (getMe, deleteWebhook/setWebhook) is retried until Telegram answers.
+    """
     application = build_application(settings, searcher)
     if settings.webhook_url:
         application.run_webhook(
@@ -86,9 +100,25 @@ def run(settings: Settings, searcher: Searcher) -> None:
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret or None,
             allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=-1,
         )
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1)
+
+
+def _request(settings: Settings, pool_size: int) -> RetryingRequest:
+    policy = RetryPolicy(
+        retries=settings.send_retries,
+        backoff_s=settings.retry_backoff_s,
+        flood_wait_max_s=settings.flood_wait_max_s,
+    )
+    return RetryingRequest(
+        policy,
+        connection_pool_size=pool_size,
+        read_timeout=settings.read_timeout_s,
+        write_timeout=settings.write_timeout_s,
+        connect_timeout=settings.connect_timeout_s,
+    )
 
 
 def _add_handlers(application: BotApplication) -> None:
@@ -134,6 +164,7 @@ async def _post_init(application: BotApplication) -> None:
             "privacy mode is on (can_read_all_group_messages is false): in groups the bot may "
             "miss @mentions; turn it off with @BotFather /setprivacy or make the bot an admin"
         )
+    await replay_unfinished(application)
 
 
 def _file_url(base_url: str) -> str:

@@ -16,9 +16,11 @@ from index import (
     DEFAULT_INDEX_DIR,
     DEFAULT_MODEL,
     DEFAULT_TOP_K,
+    MAX_ARTICLE_BYTES,
 )
 
 ENV_FILE = Path(".env")
+DEFAULT_INBOX_FILE = Path("var/state/inbox.sqlite")
 MAX_TOP_K = 20
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -52,6 +54,17 @@ class Settings:
     rate_limit_per_minute: int = 20
     max_question_chars: int = 500
     log_level: str = "INFO"
+    # Telegram delivery (bot/transport.py): sends wait this long for Telegram's slow moments.
+    read_timeout_s: float = 30.0
+    write_timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    send_retries: int = 4
+    retry_backoff_s: float = 0.5
+    flood_wait_max_s: float = 120.0
+    # Questions received but not yet answered survive a crash here (bot/inbox.py).
+    inbox_file: Path = DEFAULT_INBOX_FILE
+    inbox_max_age_min: int = 10
+    max_article_bytes: int = MAX_ARTICLE_BYTES
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -83,6 +96,17 @@ class Settings:
             ),
             max_question_chars=reader.integer("MAX_QUESTION_CHARS", cls.max_question_chars, 10),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
+            read_timeout_s=reader.number("TELEGRAM_READ_TIMEOUT_S", cls.read_timeout_s, 0.1),
+            write_timeout_s=reader.number("TELEGRAM_WRITE_TIMEOUT_S", cls.write_timeout_s, 0.1),
+            connect_timeout_s=reader.number(
+                "TELEGRAM_CONNECT_TIMEOUT_S", cls.connect_timeout_s, 0.1
+            ),
+            send_retries=reader.integer("TELEGRAM_RETRIES", cls.send_retries, 0, 20),
+            retry_backoff_s=reader.number("TELEGRAM_RETRY_BACKOFF_S", cls.retry_backoff_s, 0.0),
+            flood_wait_max_s=reader.number("FLOOD_WAIT_MAX_S", cls.flood_wait_max_s, 0.0),
+            inbox_file=Path(reader.text("INBOX_FILE") or cls.inbox_file),
+            inbox_max_age_min=reader.integer("INBOX_MAX_AGE_MIN", cls.inbox_max_age_min, 0),
+            max_article_bytes=reader.integer("MAX_ARTICLE_BYTES", cls.max_article_bytes, 1),
         )
         if settings.webhook_url and not settings.token:
             reader.problems.append("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not; set both.")
@@ -137,6 +161,16 @@ class _Reader:
         if number is None or number < low or (high is not None and number > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             self.problems.append(f"{name}={value!r} must be a whole number {bounds}.")
+            return default
+        return number
+
+    def number(self, name: str, default: float, low: float) -> float:
+        value = self.text(name)
+        if not value:
+            return default
+        number = float(value) if re.fullmatch(r"-?\d+(\.\d+)?", value) else None
+        if number is None or number < low:
+            self.problems.append(f"{name}={value!r} must be a number of at least {low:g}.")
             return default
         return number
 

@@ -7,6 +7,7 @@ so a search in flight finishes on the index it started with.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class Services:
     reindex_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     progress_interval_s: float = PROGRESS_INTERVAL_S
     questions: int = 0
+    # Set when the bot stops; long work (a /reindex build thread) checks it and gives up.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def install(bot_data: MutableMapping[Any, Any], settings: Settings, searcher: Searcher) -> None:

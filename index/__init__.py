@@ -17,6 +17,7 @@ from index.errors import (
     ModelUnavailableError,
     RetrievalError,
 )
+from index.ingest import MAX_ARTICLE_BYTES
 from index.models import Article, Chunk, Hit
 from index.pipeline import (
     DEFAULT_DATA_DIR,
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_INDEX_DIR",
     "DEFAULT_MODEL",
     "DEFAULT_TOP_K",
+    "MAX_ARTICLE_BYTES",
     "Article",
     "BuildProgress",
     "BuildReport",

@@ -16,7 +16,7 @@ from index.cache import EmbeddingCache, text_key
 from index.chunking import DEFAULT_MAX_CHARS, split_article
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, RetrievalError
-from index.ingest import load_articles
+from index.ingest import MAX_ARTICLE_BYTES, load_articles
 from index.lexical import LexicalIndex
 from index.models import Article, Chunk
 from index.search import Searcher, SearchSettings
@@ -68,10 +68,16 @@ def build_index(
     cache: EmbeddingCache | None = None,
     progress: BuildProgress | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> BuildReport:
-    """Build an index of ``data_dir`` into ``index_dir``; the old index serves until the swap."""
+    """Build an index of ``data_dir`` into ``index_dir``; the old index serves until the swap.
+
+    Raises:
+        RetrievalError: no readable article.
+        OSError: ``index_dir`` cannot be written (read-only, disk full, no permission).
+    """
     started = time.monotonic()
-    loaded = load_articles(data_dir)
+    loaded = load_articles(data_dir, max_article_bytes)
     if not loaded.articles:
         raise RetrievalError(
             f"No readable articles in {data_dir}; nothing was changed. "

@@ -79,6 +79,7 @@ def make_settings(fake: FakeTelegram, data_dir: Path, index_dir: Path, **env: st
         "DATA_DIR": str(data_dir),
         "INDEX_DIR": str(index_dir),
         "EMBEDDING_CACHE": str(index_dir.parent / "cache.sqlite"),
+        "INBOX_FILE": str(index_dir.parent / "inbox.sqlite"),
         "ADMIN_IDS": str(ADMIN_ID),
     }
     return Settings.from_env(base | env)

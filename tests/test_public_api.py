@@ -13,6 +13,7 @@ def test_public_api_is_pinned() -> None:
             "DEFAULT_INDEX_DIR",
             "DEFAULT_MODEL",
             "DEFAULT_TOP_K",
+            "MAX_ARTICLE_BYTES",
             "Article",
             "BuildProgress",
             "BuildReport",
