@@ -82,6 +82,13 @@ def main() -> int:
     except RetrievalError as exc:
         logger.error("%s", exc)
         return 1
+    except OSError as exc:  # read-only var/, disk full: a sentence, not a traceback
+        logger.error(
+            "cannot write %s (%s); make it writable or set INDEX_DIR elsewhere",
+            exc.filename or settings.index_dir,
+            exc.strerror or exc,
+        )
+        return 1
     if settings.token:
         run(settings, searcher)
     else:

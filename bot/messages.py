@@ -73,6 +73,20 @@ REINDEX_DONE = (
 )
 REINDEX_FAILED = "Cập nhật chỉ mục thất bại: {reason}\nChỉ mục cũ vẫn đang được dùng."
 REINDEX_FAILED_GENERIC = "Cập nhật chỉ mục thất bại do lỗi nội bộ. Chỉ mục cũ vẫn đang được dùng."
+REINDEX_STORAGE_FAILED = (
+    "Cập nhật chỉ mục thất bại: không ghi được vào {path} ({cause}).\n"
+    "Chỉ mục cũ vẫn đang được dùng."
+)
+REINDEX_INTERRUPTED = (
+    "Cập nhật chỉ mục đã bị dừng vì bot đang tắt. Chỉ mục cũ vẫn được giữ nguyên; "
+    "hãy chạy lại /reindex khi bot hoạt động trở lại."
+)
+# Causes of a failed write, by errno (bot/command_texts.py: format_storage_failure).
+STORAGE_READ_ONLY = "ổ đĩa chỉ đọc"
+STORAGE_FULL = "hết dung lượng ổ đĩa"
+STORAGE_NO_PERMISSION = "không có quyền ghi"
+STORAGE_NOT_A_DIRECTORY = "đường dẫn không phải thư mục"
+STORAGE_OTHER = "lỗi ổ đĩa: {error}"
 STATS = (
     "Thống kê:\n"
     "• Bài báo: {articles}\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -16,7 +17,12 @@ from telegram import Message
 from telegram.error import TelegramError
 
 from bot import messages
-from bot.command_texts import format_failure, format_progress, format_report
+from bot.command_texts import (
+    format_failure,
+    format_progress,
+    format_report,
+    format_storage_failure,
+)
 from bot.formatting import escape
 from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
 from index import (
@@ -33,16 +39,27 @@ from index import (
 logger = logging.getLogger(__name__)
 
 
+class BuildInterrupted(Exception):
+    """Raised in the build thread when the bot is stopping (nothing was swapped in)."""
+
+
 class _ProgressMessage:
     """One message edited in place; the build thread only sets ``latest``."""
 
-    def __init__(self, message: Message, text: str) -> None:
-        """Follow ``message``, which says ``text`` now."""
+    def __init__(self, message: Message, text: str, stopping: threading.Event) -> None:
+        """Follow ``message``, which says ``text`` now; stop the build once ``stopping``."""
         self.message = message
         self.shown = self.latest = text
+        self.stopping = stopping
 
     def update(self, stage: str, done: int, total: int) -> None:
-        """Record build progress (called from the build thread)."""
+        """Record build progress (called from the build thread); raise if the bot stops.
+
+        Raises:
+            BuildInterrupted: the bot is stopping and the new index is not written yet.
+        """
+        if self.stopping.is_set() and stage != "write":
+            raise BuildInterrupted
         self.latest = escape(format_progress(stage, done, total))
 
     async def show(self, text: str) -> None:
@@ -73,7 +90,8 @@ async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
     services = services_of(bot_data)
     async with services.reindex_lock:
         started = escape(messages.REINDEX_STARTED)
-        progress = _ProgressMessage(await message.reply_text(started), started)
+        sent = await message.reply_text(started)
+        progress = _ProgressMessage(sent, started, services.stopping)
         finished = asyncio.Event()
         follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
         try:
@@ -93,9 +111,15 @@ async def _rebuild(
         report, searcher = await asyncio.to_thread(
             _build, services, search_settings, progress.update
         )
+    except BuildInterrupted:
+        logger.warning("reindex interrupted by the shutdown; the old index is kept")
+        return escape(messages.REINDEX_INTERRUPTED)
     except RetrievalError as exc:
         logger.warning("reindex failed, the old index keeps serving: %s", exc)
         return format_failure(str(exc))
+    except OSError as exc:
+        logger.warning("reindex failed, the old index keeps serving: %s", exc)
+        return format_storage_failure(exc, services.settings.index_dir)
     except Exception:
         logger.exception("reindex failed, the old index keeps serving")
         return format_failure(None)
@@ -122,7 +146,12 @@ def _build(
     cache = EmbeddingCache(settings.embedding_cache)
     try:
         report = build_index(
-            settings.data_dir, settings.index_dir, services.embedder, cache, progress
+            settings.data_dir,
+            settings.index_dir,
+            services.embedder,
+            cache,
+            progress,
+            max_article_bytes=settings.max_article_bytes,
         )
     finally:
         cache.close()

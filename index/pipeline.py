@@ -77,6 +77,7 @@ def build_index(
         OSError: ``index_dir`` cannot be written (read-only, disk full, no permission).
     """
     started = time.monotonic()
+    check_writable(index_dir)
     loaded = load_articles(data_dir, max_article_bytes)
     if not loaded.articles:
         raise RetrievalError(
@@ -120,6 +121,13 @@ def build_index(
         problems=[str(p) for p in loaded.problems],
         manifest=manifest,
     )
+
+
+def check_writable(index_dir: Path) -> None:
+    """Raise OSError now if ``index_dir`` cannot be written, not after a long embedding."""
+    probe = temporary_sibling(index_dir)
+    probe.mkdir()
+    probe.rmdir()
 
 
 def build_chunks(articles: list[Article], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:

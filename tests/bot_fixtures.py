@@ -120,7 +120,12 @@ async def bot_running(
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(timeout=1, poll_interval=0)
+        # As run_polling does: polling errors go to the error handler.
+        await app.updater.start_polling(
+            timeout=1,
+            poll_interval=0,
+            error_callback=lambda exc: app.create_task(app.process_error(None, exc)),
+        )
         try:
             yield app
         finally:

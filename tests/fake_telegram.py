@@ -16,8 +16,9 @@ and assert on the recorded calls::
         assert call.ok and call.params["text"] == "123"
 
 Test-side API: `add_user`, `private_chat`, `group_chat`, `set_member`, `await user_says`,
-`await user_sends`, `await user_clicks`, `fail_next`, `calls`, `calls_of`, `await wait_for`,
-`parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`. A recorded
+`await user_sends`, `await user_clicks`, `fail_next`, `drop_next`, `delay_next`, `flood`,
+`inject_update`, `calls`, `calls_of`, `await wait_for`, `parked_polls`, `base_url`,
+`base_file_url`, `await start()` / `await stop()`. A recorded
 `Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
 In conftest.py also set `NO_PROXY=127.0.0.1,localhost` and the `httpx` logger to WARNING.
 
@@ -126,6 +127,22 @@ class ApiError(Exception):
 
 def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A fault: the connection is closed before the call is processed (nothing delivered)."""
+
+
+@dataclass(frozen=True)
+class Delay:
+    """A fault: the call is processed (delivered) at once, its answer sent `seconds` later."""
+
+    seconds: float
+
+
+Fault = ApiError | Drop | Delay
+DROPPED = "connection dropped by the fake"
 
 
 @dataclass
@@ -314,7 +331,8 @@ class FakeTelegram:
         self._commands: dict[tuple[str, str], Any] = {}
         self._callback_ids: set[str] = set()
         self._callback_counter = itertools.count(1)
-        self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
+        self._failures: defaultdict[str, deque[Fault]] = defaultdict(deque)
+        self._floods: dict[str, tuple[float, int]] = {}
         self._methods = {
             name[5:].lower(): (name[5:], getattr(self, name))
             for name in dir(self)
@@ -392,15 +410,37 @@ class FakeTelegram:
         self._members[(chat_id, user_id)] = status
 
     def fail_next(
-        self, method: str, code: int = 429, retry_after: int = 1, description: str | None = None
+        self,
+        method: str,
+        code: int = 429,
+        retry_after: int = 1,
+        description: str | None = None,
+        times: int = 1,
     ) -> None:
-        """Make the next call of `method` fail (default: flood control, retry after 1 s)."""
+        """Make the next `times` calls of `method` fail (default: flood control, 1 s)."""
         if code == 429:
             text = description or f"Too Many Requests: retry after {retry_after}"
             error = ApiError(429, text, {"retry_after": retry_after})
         else:
             error = ApiError(code, description or f"Error {code} injected by the fake")
-        self._failures[method.lower()].append(error)
+        self._failures[method.lower()].extend([error] * times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` before processing them."""
+        self._failures[method.lower()].extend([Drop()] * times)
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Process the next `times` calls of `method` at once but answer `seconds` later."""
+        self._failures[method.lower()].extend([Delay(seconds)] * times)
+
+    def flood(self, method: str, seconds: float, retry_after: int = 1) -> None:
+        """Answer every call of `method` with 429 (retry_after) for the next `seconds`."""
+        self._floods[method.lower()] = (time.monotonic() + seconds, retry_after)
+
+    async def inject_update(self, kind: str, payload: JSON) -> int:
+        """Queue a raw update `{kind: payload}` as is (e.g. a malformed one); returns its id."""
+        await self._enqueue(kind, payload)
+        return int(self._queue[-1]["update_id"])
 
     async def user_says(
         self,
@@ -513,13 +553,16 @@ class FakeTelegram:
 
         return [update for update in self._queue if wanted(update)]
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         params = await _read_params(request)
         path = _PATH_RE.fullmatch(request.path)
         token, name = path.groups() if path else ("", request.path)
         method, handler = self._methods.get(name.lower(), (name, None))
+        fault = self._next_fault(method)
+        if isinstance(fault, Drop):
+            return await self._drop(request, Call(method, params, False, None, None, DROPPED))
         try:
-            result = await self._answer(method, handler, token, params)
+            result = await self._answer(method, handler, token, params, fault)
             call, body = Call(method, params, True, result), {"ok": True, "result": result}
         except ApiError as error:
             call = Call(method, params, False, None, error.code, error.description)
@@ -527,13 +570,32 @@ class FakeTelegram:
         call.token = token
         self.calls.append(call)
         await self._notify()
+        if isinstance(fault, Delay):
+            await asyncio.sleep(fault.seconds)
         return web.json_response(body, status=call.error_code or 200)
 
-    async def _answer(self, method: str, handler: Any, token: str, params: JSON) -> Any:
+    def _next_fault(self, method: str) -> Fault | None:
+        key = method.lower()
+        until, retry_after = self._floods.get(key, (0.0, 0))
+        if time.monotonic() < until:
+            text = f"Too Many Requests: retry after {retry_after}"
+            return ApiError(429, text, {"retry_after": retry_after})
+        return self._failures[key].popleft() if self._failures[key] else None
+
+    async def _drop(self, request: web.Request, call: Call) -> web.StreamResponse:
+        self.calls.append(call)
+        await self._notify()
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=204)  # never reaches the client: the connection is gone
+
+    async def _answer(
+        self, method: str, handler: Any, token: str, params: JSON, fault: Fault | None = None
+    ) -> Any:
         if handler is None or not _TOKEN_RE.fullmatch(token):
             raise ApiError(404, "Not Found")
-        if self._failures[method.lower()]:
-            raise self._failures[method.lower()].popleft()
+        if isinstance(fault, ApiError):
+            raise fault
         try:
             return await handler(params, self._bot_user(token))
         except ApiError:
