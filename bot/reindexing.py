@@ -11,6 +11,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 from telegram import Message
@@ -111,18 +112,8 @@ async def _rebuild(
         report, searcher = await asyncio.to_thread(
             _build, services, search_settings, progress.update
         )
-    except BuildInterrupted:
-        logger.warning("reindex interrupted by the shutdown; the old index is kept")
-        return escape(messages.REINDEX_INTERRUPTED)
-    except RetrievalError as exc:
-        logger.warning("reindex failed, the old index keeps serving: %s", exc)
-        return format_failure(str(exc))
-    except OSError as exc:
-        logger.warning("reindex failed, the old index keeps serving: %s", exc)
-        return format_storage_failure(exc, services.settings.index_dir)
-    except Exception:
-        logger.exception("reindex failed, the old index keeps serving")
-        return format_failure(None)
+    except Exception as exc:
+        return _failure_text(exc, services.settings.index_dir)
     bot_data[SEARCHER_KEY] = searcher
     services.pages.new_generation()
     logger.info(
@@ -136,6 +127,21 @@ async def _rebuild(
         report.seconds,
     )
     return format_report(report)
+
+
+def _failure_text(exc: Exception, index_dir: Path) -> str:
+    """Log why a build failed and return the text to show; the old index keeps serving."""
+    if isinstance(exc, BuildInterrupted):
+        logger.warning("reindex interrupted by the shutdown; the old index is kept")
+        return escape(messages.REINDEX_INTERRUPTED)
+    if isinstance(exc, RetrievalError):
+        logger.warning("reindex failed, the old index keeps serving: %s", exc)
+        return format_failure(str(exc))
+    if isinstance(exc, OSError) and exc.errno is not None:  # read-only, disk full, ...
+        logger.warning("reindex failed, the old index keeps serving: %s", exc)
+        return format_storage_failure(exc, index_dir)
+    logger.error("reindex failed, the old index keeps serving", exc_info=exc)
+    return format_failure(None)
 
 
 def _build(

@@ -17,7 +17,7 @@ and assert on the recorded calls::
 
 Test-side API: `add_user`, `private_chat`, `group_chat`, `set_member`, `await user_says`,
 `await user_sends`, `await user_clicks`, `fail_next`, `drop_next`, `delay_next`, `flood`,
-`inject_update`, `calls`, `calls_of`, `await wait_for`, `parked_polls`, `base_url`,
+`inject_update`, `queued`, `calls`, `calls_of`, `await wait_for`, `parked_polls`, `base_url`,
 `base_file_url`, `await start()` / `await stop()`. A recorded
 `Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
 In conftest.py also set `NO_PROXY=127.0.0.1,localhost` and the `httpx` logger to WARNING.
@@ -436,6 +436,11 @@ class FakeTelegram:
     def flood(self, method: str, seconds: float, retry_after: int = 1) -> None:
         """Answer every call of `method` with 429 (retry_after) for the next `seconds`."""
         self._floods[method.lower()] = (time.monotonic() + seconds, retry_after)
+
+    @property
+    def queued(self) -> list[JSON]:
+        """Updates not yet confirmed by the bot (a getUpdates offset past them); mutable."""
+        return self._queue
 
     async def inject_update(self, kind: str, payload: JSON) -> int:
         """Queue a raw update `{kind: payload}` as is (e.g. a malformed one); returns its id."""

@@ -102,6 +102,7 @@ async def test_launched_bot_answers_and_exits_0_on_sigterm_without_logging_the_t
         TELEGRAM_API_BASE_URL=fake.base_url,
         DATA_DIR=str(tiny_data),
         INDEX_DIR=str(tmp_path / "index"),
+        INBOX_FILE=str(tmp_path / "inbox.sqlite"),
         LOG_LEVEL="DEBUG",
     )
     log = tmp_path / "bot.log"
@@ -123,6 +124,7 @@ async def test_webhook_mode_registers_the_webhook_and_answers_posted_updates(
         TELEGRAM_API_BASE_URL=fake.base_url,
         DATA_DIR=str(tiny_data),
         INDEX_DIR=str(tmp_path / "index"),
+        INBOX_FILE=str(tmp_path / "inbox.sqlite"),
         WEBHOOK_URL="https://bot.example.test/telegram/hook",
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),

@@ -6,8 +6,10 @@ and floods calls on request). The last test is the reliability check.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -242,7 +244,7 @@ async def test_a_question_received_before_a_crash_is_answered_once_after_the_res
 ) -> None:
     user = fake.add_user(111, "An")
     asked = await fake.user_says(fake.private_chat(user), user, PHO_YEN_QUESTION)
-    [queued] = fake._queue  # Telegram resends it too: the crash came before the confirmation
+    [queued] = fake.queued  # Telegram resends it too: the crash came before the confirmation
     inbox = Inbox(fast_retry.inbox_file)
     inbox.claim(queued["update_id"], _as_json(queued))
     inbox.close()
@@ -260,8 +262,8 @@ async def test_a_question_older_than_the_inbox_limit_is_not_answered_after_a_res
 ) -> None:
     user = fake.add_user(111, "An")
     await fake.user_says(fake.private_chat(user), user, PHO_YEN_QUESTION)
-    [queued] = fake._queue
-    fake._queue.clear()  # confirmed to Telegram before the crash
+    [queued] = fake.queued
+    fake.queued.clear()  # confirmed to Telegram before the crash
     inbox = Inbox(fast_retry.inbox_file)
     inbox.claim(queued["update_id"], _as_json(queued), now=0.0)  # received in 1970
     inbox.close()
@@ -272,8 +274,6 @@ async def test_a_question_older_than_the_inbox_limit_is_not_answered_after_a_res
 
 
 def _as_json(update: dict[str, object]) -> str:
-    import json
-
     return json.dumps(update, ensure_ascii=False)
 
 
@@ -309,7 +309,8 @@ async def test_reliability_check_sixty_questions_through_faults_none_lost_or_dou
             wave = [next(users) for _ in range(15)]
             for user_id in wave:
                 await ask_privately(fake, QUESTIONS[user_id % 5], user_id=user_id)
-            await fake.wait_for("sendMessage", lambda c: sent_to_any(c, wave), 15, timeout=20)
+            answered = partial(sent_to_any, chat_ids=wave)
+            await fake.wait_for("sendMessage", answered, 15, timeout=20)
     per_chat = Counter(c.params["chat_id"] for c in fake.calls_of("sendMessage", lambda c: c.ok))
     asked = range(2001, 2061)
     lost = sum(1 for chat_id in asked if per_chat[chat_id] == 0)
