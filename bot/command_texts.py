@@ -26,6 +26,8 @@ def format_help(username: str) -> str:
 
 def format_progress(stage: str, done: int, total: int) -> str:
     """Return the text of the /reindex progress message for a build stage."""
+    if stage == "read":
+        return messages.REINDEX_READING.format(done=done, total=total)
     if stage == "embed":
         return messages.REINDEX_EMBEDDING.format(done=done, total=total)
     if stage == "write":

@@ -62,6 +62,7 @@ NO_NEXT_PARAGRAPH = "Đây là đoạn cuối của bài."
 
 NOT_ADMIN = "Xin lỗi, chỉ quản trị viên mới dùng được lệnh này."
 REINDEX_STARTED = "Đang cập nhật chỉ mục…"
+REINDEX_READING = "Đang cập nhật chỉ mục: đã đọc {done}/{total} tệp…"
 REINDEX_EMBEDDING = "Đang cập nhật chỉ mục: đã xử lý {done}/{total} đoạn…"
 REINDEX_WRITING = "Đang ghi chỉ mục…"
 REINDEX_BUSY = "Chỉ mục đang được cập nhật. Vui lòng đợi lần cập nhật này xong."

@@ -95,12 +95,13 @@ async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
         progress = _ProgressMessage(sent, started, services.stopping)
         finished = asyncio.Event()
         follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
+        text = escape(messages.REINDEX_INTERRUPTED)  # if cancelled at shutdown before the end
         try:
             text = await _rebuild(services, bot_data, progress)
         finally:
             finished.set()
             await follower
-        await progress.show(text)
+            await progress.show(text)
 
 
 async def _rebuild(

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,12 +41,17 @@ class IngestResult:
     problems: list[DataFormatError] = field(default_factory=list)
 
 
-def load_articles(data_dir: Path, max_article_bytes: int = MAX_ARTICLE_BYTES) -> IngestResult:
+def load_articles(
+    data_dir: Path,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestResult:
     """Read every article file and JSONL row under ``data_dir`` (recursively, sorted).
 
     Args:
         data_dir: the directory of ``.txt``/``.md`` article files and ``.jsonl`` bulk files.
         max_article_bytes: larger article files and JSONL rows are skipped with a problem.
+        progress: called with (files read, files in total) after each file.
 
     Returns:
         The articles, and a problem for every file or row skipped.
@@ -60,7 +65,10 @@ def load_articles(data_dir: Path, max_article_bytes: int = MAX_ARTICLE_BYTES) ->
         )
     result = IngestResult()
     seen: set[str] = set()
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+    paths = sorted(p for p in data_dir.rglob("*") if p.is_file())
+    for number, path in enumerate(paths, start=1):
+        if progress:
+            progress(number - 1, len(paths))
         if path.name.startswith(".") or path.name.lower() == "readme.md":
             continue
         suffix = path.suffix.lower()
@@ -84,6 +92,8 @@ def load_articles(data_dir: Path, max_article_bytes: int = MAX_ARTICLE_BYTES) ->
                 continue
             seen.add(article.article_id)
             result.articles.append(article)
+    if progress:
+        progress(len(paths), len(paths))
     for problem in result.problems:
         logger.warning("skipped: %s", problem)
     return result

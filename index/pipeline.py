@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_INDEX_DIR = Path("var/index")
-# (stage, done, total): stages are "embed" and "write".
+# (stage, done, total): stages are "read" (files), "embed" (paragraphs) and "write".
 BuildProgress = Callable[[str, int, int], None]
 
 
@@ -78,7 +78,8 @@ def build_index(
     """
     started = time.monotonic()
     check_writable(index_dir)
-    loaded = load_articles(data_dir, max_article_bytes)
+    reading = (lambda done, total: progress("read", done, total)) if progress else None
+    loaded = load_articles(data_dir, max_article_bytes, reading)
     if not loaded.articles:
         raise RetrievalError(
             f"No readable articles in {data_dir}; nothing was changed. "

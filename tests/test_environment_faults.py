@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import logging
@@ -22,11 +23,13 @@ from tests.bot_fixtures import (
     PHO_YEN_QUESTION,
     ask_privately,
     bot_running,
+    environment,
     make_settings,
     sent_to,
 )
-from tests.conftest import FakeEmbedder
+from tests.conftest import REPO, FakeEmbedder
 from tests.fake_telegram import Call, FakeTelegram
+from tests.test_process import MODEL_CACHE, bot_process
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -187,3 +190,48 @@ def test_the_index_loads_and_serves_without_any_embedding_cache(
 ) -> None:
     hits = load_index(built_index, fake_embedder).search(PHO_YEN_QUESTION)
     assert hits
+
+
+def test_reading_reports_progress_per_file(tmp_path: Path) -> None:
+    for name in ("a.md", "b.md", "c.jsonl"):
+        (tmp_path / name).write_text("title: T\n\nMột đoạn.\n", encoding="utf-8")
+    seen: list[tuple[int, int]] = []
+    load_articles(tmp_path, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 3)
+    assert seen[-1] == (3, 3)
+
+
+async def test_a_huge_single_line_article_is_skipped_and_named_in_the_reindex_report(
+    fake: FakeTelegram, tiny_data: Path, built_index: Path, bot_searcher: Searcher
+) -> None:
+    (tiny_data / "dump.txt").write_text("chữ " * 1_300_000, encoding="utf-8")  # ~6.5 MB
+    settings = make_settings(fake, tiny_data, built_index)
+    async with bot_running(settings, bot_searcher):
+        await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
+        [done] = await fake.wait_for("editMessageText", report)
+    assert "5 bài, 8 đoạn" in done.params["text"]
+    assert "dump.txt" in done.params["text"]
+    assert "MAX_ARTICLE_BYTES" in done.params["text"]
+
+
+@pytest.mark.slow
+async def test_start_without_an_index_on_an_unwritable_var_is_one_sentence_and_exit_1(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where var/ should be", encoding="utf-8")
+    env = environment(
+        PYTHONPATH=str(REPO),
+        DATA_DIR=str(REPO / "data"),
+        INDEX_DIR=str(blocker / "index"),
+        EMBEDDING_CACHE=str(blocker / "cache" / "embeddings.sqlite"),
+        MODEL_CACHE_DIR=str(MODEL_CACHE),
+    )
+    log = tmp_path / "bot.log"
+    async with bot_process(["-m", "bot"], env, tmp_path, log) as process:
+        async with asyncio.timeout(300):
+            await process.communicate(b"")
+    logged = log.read_text(encoding="utf-8")
+    assert process.returncode == 1
+    assert f"cannot write {blocker}" in logged
+    assert "Traceback" not in logged

@@ -7,9 +7,13 @@ model), slowed down by its test knobs so that work is in flight when the signal 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
+import time
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from bot import messages
 from tests.bot_fixtures import (
@@ -26,7 +30,7 @@ from tests.bot_fixtures import (
 )
 from tests.conftest import REPO
 from tests.fake_telegram import Call, FakeTelegram
-from tests.test_process import bot_process
+from tests.test_process import MODEL_CACHE, bot_process
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -139,3 +143,26 @@ async def test_sigint_stops_a_serving_bot_with_code_0(
         bot.send_signal(signal.SIGINT)
         async with asyncio.timeout(STOP_BOUND_S):
             assert await bot.wait() == 0
+
+
+@pytest.mark.slow
+async def test_real_bot_sigterm_during_reindex_exits_0_within_5_s(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    env = launch_env(fake, data, tmp_path, MODEL_CACHE_DIR=str(MODEL_CACHE))
+    async with bot_process(["-m", "bot"], env, tmp_path, tmp_path / "bot.log") as bot:
+        await fake.wait_for("deleteWebhook", timeout=300)
+        paragraphs = (f"Đoạn {n}: tin tức về kinh tế, xã hội tỉnh số {n}." for n in range(3000))
+        (data / "many.md").write_text("title: Nhiều\n\n" + "\n\n".join(paragraphs), "utf-8")
+        await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
+        await fake.wait_for("editMessageText", progress_shown, timeout=120)
+        started = time.monotonic()
+        bot.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_BOUND_S):
+            code = await bot.wait()
+        took_s = time.monotonic() - started
+        print(f"\nreal model: SIGTERM during /reindex -> exit {code} in {took_s:.2f} s")
+    assert code == 0
+    assert fake.calls_of("editMessageText", interrupted)
