@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -22,10 +22,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, messages
+from bot import handlers, importing, messages
 from bot.config import Settings
 from bot.errors import error_handler
 from bot.services import install, searcher_of, services_of
+from bot.syncing import SYNC_JOB, scheduled_sync
 from index import Searcher
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
 _MESSAGE = filters.UpdateType.MESSAGE
 _PRIVATE = _MESSAGE & filters.ChatType.PRIVATE
+_LINKS = filters.Entity(MessageEntity.URL) & ~filters.FORWARDED
 _NOT_TEXT = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -72,6 +74,7 @@ def build_application(
     )
     install(application.bot_data, settings, searcher)
     _add_handlers(application)
+    _schedule_sync(application, settings)
     return application
 
 
@@ -100,6 +103,14 @@ def _add_handlers(application: BotApplication) -> None:
             CommandHandler("ask", handlers.ask, _MESSAGE),
             CommandHandler("reindex", handlers.reindex, _MESSAGE),
             CommandHandler("stats", handlers.stats, _MESSAGE),
+            CommandHandler("add", importing.add_command, _MESSAGE),
+            CommandHandler("remove", importing.remove_command, _MESSAGE),
+            CommandHandler("sync", importing.sync_command, _MESSAGE),
+            MessageHandler(_PRIVATE & filters.FORWARDED, importing.add_forward),
+            MessageHandler(_PRIVATE & filters.Document.ALL, importing.add_document),
+            MessageHandler(
+                _PRIVATE & filters.TEXT & _LINKS & ~filters.COMMAND, importing.add_links
+            ),
             MessageHandler(_MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.answer_question),
             MessageHandler(_PRIVATE & filters.COMMAND, handlers.unknown_command),
             MessageHandler(_PRIVATE & _NOT_TEXT, handlers.non_text_hint),
@@ -107,6 +118,17 @@ def _add_handlers(application: BotApplication) -> None:
         ]
     )
     application.add_error_handler(error_handler)
+
+
+def _schedule_sync(application: BotApplication, settings: Settings) -> None:
+    """Fetch FEEDS and SITEMAPS every SYNC_EVERY minutes (PTB's JobQueue), if both are set."""
+    minutes = settings.sync_every_minutes
+    if not minutes or not settings.web.sources or application.job_queue is None:
+        return
+    application.job_queue.run_repeating(
+        scheduled_sync, interval=minutes * 60, first=minutes * 60, name=SYNC_JOB
+    )
+    logger.info("fetching %d sources every %d minutes", len(settings.web.sources), minutes)
 
 
 async def _post_init(application: BotApplication) -> None:

@@ -16,10 +16,14 @@ from index import (
     DEFAULT_INDEX_DIR,
     DEFAULT_MODEL,
     DEFAULT_TOP_K,
+    SettingsError,
+    WebSettings,
 )
+from index import read_env_file as read_index_env_file
 
 ENV_FILE = Path(".env")
 MAX_TOP_K = 20
+MAX_SYNC_EVERY_MINUTES = 7 * 24 * 60
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -52,6 +56,8 @@ class Settings:
     rate_limit_per_minute: int = 20
     max_question_chars: int = 500
     log_level: str = "INFO"
+    web: WebSettings = field(default_factory=WebSettings)
+    sync_every_minutes: int = 0
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -83,6 +89,8 @@ class Settings:
             ),
             max_question_chars=reader.integer("MAX_QUESTION_CHARS", cls.max_question_chars, 10),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
+            web=_web_settings(environ, reader.problems),
+            sync_every_minutes=reader.integer("SYNC_EVERY", 0, 0, MAX_SYNC_EVERY_MINUTES),
         )
         if settings.webhook_url and not settings.token:
             reader.problems.append("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not; set both.")
@@ -93,21 +101,19 @@ class Settings:
 
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines (``#`` comments, optional ``export`` and quotes) of ``path``."""
-    if not path.is_file():
-        return {}
-    values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.removeprefix("export ").partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ConfigError(f"{path}:{number}: expected KEY=VALUE; fix or remove the line.")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key] = value
-    return values
+    try:
+        return read_index_env_file(path)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _web_settings(environ: Mapping[str, str], problems: list[str]) -> WebSettings:
+    """FEEDS, SITEMAPS and ALLOW_PRIVATE_URLS, read as ``python -m index fetch`` reads them."""
+    try:
+        return WebSettings.from_env(environ)
+    except SettingsError as exc:
+        problems.extend(line.removeprefix("- ") for line in str(exc).splitlines()[1:])
+        return WebSettings()
 
 
 def settings_from_environment(env_file: Path = ENV_FILE) -> Settings:

@@ -19,6 +19,7 @@ from index import Embedder, Searcher
 SEARCHER_KEY = "searcher"
 SERVICES_KEY = "services"
 PROGRESS_INTERVAL_S = 2.0
+FETCH_DELAY_S = 1.0  # between two requests to one host when fetching articles
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Services:
     rate_limit: QuestionRateLimit = field(default_factory=lambda: QuestionRateLimit(0))
     reindex_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     progress_interval_s: float = PROGRESS_INTERVAL_S
+    fetch_delay_s: float = FETCH_DELAY_S
     questions: int = 0
 
 

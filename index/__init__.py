@@ -29,8 +29,23 @@ from index.pipeline import (
 )
 from index.progress import ProgressBar
 from index.search import DEFAULT_TOP_K, Searcher, SearchSettings
+from index.settings import SettingsError, WebSettings, read_env_file
 from index.store import Manifest
 from index.text import canonical_text, fold, normalize_text
+from index.web import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_SUFFIXES,
+    Failure,
+    FetchedArticle,
+    Fetcher,
+    FetchError,
+    FetchReport,
+    UploadReport,
+    fetch_urls,
+    remove_article,
+    save_post,
+    save_upload,
+)
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -40,6 +55,8 @@ __all__ = [
     "DEFAULT_INDEX_DIR",
     "DEFAULT_MODEL",
     "DEFAULT_TOP_K",
+    "MAX_UPLOAD_BYTES",
+    "UPLOAD_SUFFIXES",
     "Article",
     "BuildProgress",
     "BuildReport",
@@ -47,6 +64,11 @@ __all__ = [
     "DataFormatError",
     "Embedder",
     "EmbeddingCache",
+    "Failure",
+    "FetchError",
+    "FetchReport",
+    "FetchedArticle",
+    "Fetcher",
     "Hit",
     "IndexNotBuiltError",
     "Manifest",
@@ -57,10 +79,18 @@ __all__ = [
     "SearchSettings",
     "Searcher",
     "SentenceTransformerEmbedder",
+    "SettingsError",
+    "UploadReport",
+    "WebSettings",
     "build_index",
     "canonical_text",
+    "fetch_urls",
     "fold",
     "load_index",
     "load_or_build_index",
     "normalize_text",
+    "read_env_file",
+    "remove_article",
+    "save_post",
+    "save_upload",
 ]

@@ -15,7 +15,7 @@ and assert on the recorded calls::
         [call] = await fake.wait_for("sendMessage", lambda c: c.params["chat_id"] == 111)
         assert call.ok and call.params["text"] == "123"
 
-Test-side API: `add_user`, `private_chat`, `group_chat`, `set_member`, `await user_says`,
+Test-side API: `add_user`, `add_file`, `private_chat`, `group_chat`, `set_member`, `await user_says`,
 `await user_sends`, `await user_clicks`, `fail_next`, `calls`, `calls_of`, `await wait_for`,
 `parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`. A recorded
 `Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
@@ -88,6 +88,7 @@ NOT_MODIFIED = (
 )
 _TOKEN_RE = re.compile(r"\d+:\S+")
 _PATH_RE = re.compile(r"/bot([^/]+)/(\w+)")
+_FILE_PATH_RE = re.compile(r"/file/bot([^/]+)/(.+)")
 _MENTION_RE = re.compile(r"(?<!\w)@[A-Za-z0-9_]{3,32}(?![A-Za-z0-9_])")
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
 _COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -315,6 +316,7 @@ class FakeTelegram:
         self._callback_ids: set[str] = set()
         self._callback_counter = itertools.count(1)
         self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._methods = {
             name[5:].lower(): (name[5:], getattr(self, name))
             for name in dir(self)
@@ -513,7 +515,32 @@ class FakeTelegram:
 
         return [update for update in self._queue if wanted(update)]
 
+    def add_file(self, content: bytes, file_name: str, mime_type: str = "text/plain") -> JSON:
+        """Store a file users can send; returns the Document dict to put in `user_sends`."""
+        number = len(self._files) + 1
+        file_id = f"doc-{number}"
+        self._files[file_id] = (f"documents/file_{number}{_suffix(file_name)}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-doc-{number}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+
+    async def _serve_file(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the download URL that getFile points to."""
+        path = _FILE_PATH_RE.fullmatch(request.path)
+        by_path = {file_path: content for file_path, content in self._files.values()}
+        if path is None or path.group(2) not in by_path or not _TOKEN_RE.fullmatch(path.group(1)):
+            return web.Response(status=404, text="Not Found")
+        self.calls.append(Call("download", {"file_path": path.group(2)}, True))
+        await self._notify()
+        return web.Response(body=by_path[path.group(2)])
+
     async def _handle(self, request: web.Request) -> web.Response:
+        if request.path.startswith("/file/"):
+            return await self._serve_file(request)
         params = await _read_params(request)
         path = _PATH_RE.fullmatch(request.path)
         token, name = path.groups() if path else ("", request.path)
@@ -687,11 +714,28 @@ class FakeTelegram:
         extra = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
         return self._chat(p.get("chat_id")) | extra
 
+    async def _api_getFile(self, p: JSON, bot: JSON) -> JSON:
+        file_id = str(p.get("file_id") or "")
+        if file_id not in self._files:
+            raise bad_request("invalid file_id")
+        file_path, content = self._files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(content),
+            "file_path": file_path,
+        }
+
     async def _api_deleteMessage(self, p: JSON, bot: JSON) -> bool:
         key = (self._chat(p.get("chat_id"))["id"], p.get("message_id"))
         if self._messages.pop(key, None) is None:
             raise bad_request("message to delete not found")
         return True
+
+
+def _suffix(file_name: str) -> str:
+    dot = file_name.rfind(".")
+    return file_name[dot:] if dot > 0 else ""
 
 
 def _matches(pred: Callable[[Call], Any] | None, call: Call) -> bool:

@@ -36,6 +36,21 @@ def test_public_api_is_pinned() -> None:
             "load_index",
             "load_or_build_index",
             "normalize_text",
+            "MAX_UPLOAD_BYTES",
+            "UPLOAD_SUFFIXES",
+            "Failure",
+            "FetchedArticle",
+            "FetchError",
+            "Fetcher",
+            "FetchReport",
+            "UploadReport",
+            "fetch_urls",
+            "remove_article",
+            "save_post",
+            "save_upload",
+            "SettingsError",
+            "WebSettings",
+            "read_env_file",
         ]
     )
     for name in index.__all__:

@@ -1,0 +1,121 @@
+"""Fetch into DATA_DIR and update the index: for /add, /sync, files, posts and the SYNC_EVERY job.
+
+Fetching and building run in a worker thread under the same lock as /reindex, so one update
+runs at a time while questions keep being answered from the old searcher until the swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import MutableMapping, Sequence
+from typing import Any
+
+from telegram.ext import ContextTypes
+
+from bot import messages
+from bot.formatting import escape
+from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
+from index import (
+    BuildReport,
+    EmbeddingCache,
+    Fetcher,
+    FetchReport,
+    RetrievalError,
+    Searcher,
+    build_index,
+    fetch_urls,
+    load_index,
+)
+
+logger = logging.getLogger(__name__)
+
+SYNC_JOB = "sync"
+MAX_LISTED = 10
+
+
+async def fetch_into_archive(
+    bot_data: MutableMapping[Any, Any], urls: Sequence[str]
+) -> FetchReport:
+    """Fetch ``urls`` into DATA_DIR (in a thread) and update the index when anything changed."""
+    services = services_of(bot_data)
+    web = services.settings.web
+
+    def fetch() -> FetchReport:
+        with Fetcher(web.allow_private_urls, services.fetch_delay_s) as fetcher:
+            return fetch_urls(urls, services.settings.data_dir, fetcher)
+
+    report = await asyncio.to_thread(fetch)
+    if report.new or report.changed:
+        await update_index(bot_data)
+    return report
+
+
+async def update_index(bot_data: MutableMapping[Any, Any]) -> BuildReport:
+    """Rebuild the index from DATA_DIR and swap the searcher in (one update at a time).
+
+    Raises:
+        RetrievalError: the build failed; the old searcher keeps serving.
+    """
+    services = services_of(bot_data)
+    async with services.reindex_lock:
+        report, searcher = await asyncio.to_thread(_build, services, bot_data)
+        bot_data[SEARCHER_KEY] = searcher
+        services.pages.new_generation()
+    logger.info(
+        "index updated: %d articles, %d chunks (+%d ~%d -%d) in %.1f s",
+        report.articles,
+        report.chunks,
+        report.added,
+        report.changed,
+        report.removed,
+        report.seconds,
+    )
+    return report
+
+
+def format_sync(report: FetchReport) -> str:
+    """Return the /sync result (HTML): the counts, then each failure with its URL."""
+    text = messages.SYNC_DONE.format(
+        seconds=f"{report.seconds:.1f}".replace(".", ","),
+        new=report.new,
+        changed=report.changed,
+        unchanged=report.unchanged,
+        failed=report.failed,
+    )
+    lines = [escape(text)]
+    lines += [
+        "• " + escape(messages.NOT_ADDED.format(url=f.url, reason=reason_text(f.reason)))
+        for f in report.failures[:MAX_LISTED]
+    ]
+    return "\n".join(lines)
+
+
+def reason_text(reason: str) -> str:
+    """Return a fetch failure's reason in Vietnamese (the fetcher's words in brackets)."""
+    said = next((vi for words, vi in messages.FETCH_REASONS if words in reason), "")
+    return f"{said} ({reason})" if said else reason
+
+
+async def scheduled_sync(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The SYNC_EVERY job: fetch FEEDS and SITEMAPS, update the index, log the counts."""
+    sources = services_of(context.bot_data).settings.web.sources
+    try:
+        report = await fetch_into_archive(context.bot_data, sources)
+    except RetrievalError as exc:
+        logger.warning("scheduled sync failed, the old index keeps serving: %s", exc)
+        return
+    logger.info("scheduled sync of %d sources: %s", len(sources), report.line())
+    for failure in report.failures:
+        logger.info("scheduled sync: %s: %s", failure.url, failure.reason)
+
+
+def _build(services: Services, bot_data: MutableMapping[Any, Any]) -> tuple[BuildReport, Searcher]:
+    settings = services.settings
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        report = build_index(settings.data_dir, settings.index_dir, services.embedder, cache)
+    finally:
+        cache.close()
+    search_settings = searcher_of(bot_data).settings
+    return report, load_index(settings.index_dir, services.embedder, search_settings)
