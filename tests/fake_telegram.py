@@ -15,10 +15,11 @@ and assert on the recorded calls::
         [call] = await fake.wait_for("sendMessage", lambda c: c.params["chat_id"] == 111)
         assert call.ok and call.params["text"] == "123"
 
-Test-side API: `add_user`, `add_file`, `private_chat`, `group_chat`, `set_member`, `await user_says`,
-`await user_sends`, `await user_clicks`, `fail_next`, `calls`, `calls_of`, `await wait_for`,
-`parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`. A recorded
-`Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
+Test-side API: `add_user`, `add_file`, `private_chat`, `group_chat`, `set_member`,
+`await user_says`, `await user_sends`, `await user_clicks`, `fail_next`, `calls`, `calls_of`,
+`await wait_for`, `parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`.
+A recorded `Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`,
+`token`.
 In conftest.py also set `NO_PROXY=127.0.0.1,localhost` and the `httpx` logger to WARNING.
 
 Deliberate differences from Telegram: with parse_mode=HTML a bare "&" or an unknown named entity
@@ -89,6 +90,7 @@ NOT_MODIFIED = (
 _TOKEN_RE = re.compile(r"\d+:\S+")
 _PATH_RE = re.compile(r"/bot([^/]+)/(\w+)")
 _FILE_PATH_RE = re.compile(r"/file/bot([^/]+)/(.+)")
+_URL_RE = re.compile(r"https?://[^\s<>\"]+")
 _MENTION_RE = re.compile(r"(?<!\w)@[A-Za-z0-9_]{3,32}(?![A-Za-z0-9_])")
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
 _COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -253,8 +255,9 @@ def _check_markup(markup: Any) -> None:
 
 
 def _auto_entities(text: str) -> list[JSON]:
-    """The `mention` and leading `bot_command` entities Telegram adds, in UTF-16 units."""
+    """The `mention`, `url` and leading `bot_command` entities Telegram adds, in UTF-16 units."""
     found = [("mention", m) for m in _MENTION_RE.finditer(text)]
+    found += [("url", m) for m in _URL_RE.finditer(text)]
     if command := _COMMAND_RE.match(text):
         found.append(("bot_command", command))
     return [

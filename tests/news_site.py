@@ -49,8 +49,8 @@ BRIDGE = Story(
         "ngắn thời gian đi lại giữa hai bờ sông từ 25 phút xuống còn 5 phút.",
         "Hệ thống chiếu sáng trang trí sử dụng đèn LED tiết kiệm điện &amp; đổi màu theo các dịp "
         "lễ, tết.",
-        "&quot;Trước đây muốn sang chợ Thái phải đi vòng gần 8 cây số, nay chỉ mất vài phút&quot;, "
-        "bà Nguyễn Thị Lan ở xã Cao Ngạn chia sẻ.",
+        "&quot;Trước đây muốn sang chợ Thái phải đi vòng gần 8 cây số, nay chỉ mất vài "
+        "phút&quot;, bà Nguyễn Thị Lan ở xã Cao Ngạn chia sẻ.",
     ),
     "Cầu Bến Tượng mới nhìn từ trên cao.",
 )
@@ -107,7 +107,7 @@ def news_page(story: Story, base_url: str, charset: str = "utf-8") -> str:
         if story.caption
         else ""
     )
-    paragraphs.insert(2, figure + '<div class="ads">Quảng cáo – Căn hộ view sông từ 1,2 tỷ</div>')
+    paragraphs.insert(2, figure + '<div class="ads">Quảng cáo: Căn hộ view sông từ 1,2 tỷ</div>')
     return f"""<!DOCTYPE html><html lang="vi"><head>
 <meta http-equiv="Content-Type" content="text/html; charset={charset}">
 <title>{story.title} - {SITE} điện tử</title>
@@ -119,8 +119,9 @@ def news_page(story: Story, base_url: str, charset: str = "utf-8") -> str:
 </head><body>
 <header><nav><ul><li><a href="/">Trang chủ</a></li><li><a href="/thoi-su">Thời sự</a></li>
 <li><a href="/kinh-te">Kinh tế</a></li><li><a href="/du-lich">Du lịch</a></li></ul></nav>
-<div class="ads banner-top">Quảng cáo: Vay tiêu dùng lãi suất 0% – đăng ký ngay hôm nay!</div>
-</header><main><div class="breadcrumb"><a href="/">Trang chủ</a> › <a href="/thoi-su">Thời sự</a></div>
+<div class="ads banner-top">Quảng cáo: Vay tiêu dùng lãi suất 0%, đăng ký ngay hôm nay!</div>
+</header><main>
+<div class="breadcrumb"><a href="/">Trang chủ</a> / <a href="/thoi-su">Thời sự</a></div>
 <article class="detail"><h1 class="title">{story.title}</h1>
 <div class="meta"><span class="author">Minh Anh</span> ·
 <time datetime="{story.date}T08:30:00+07:00">{story.date}</time></div>
@@ -130,8 +131,10 @@ def news_page(story: Story, base_url: str, charset: str = "utf-8") -> str:
 <div class="tags">Từ khóa: <a href="/tag/thai-nguyen">Thái Nguyên</a></div>
 </article>
 <section class="related"><h3>Tin liên quan</h3><ul>
-<li><a href="/thoi-su/khoi-cong-vanh-dai-5.html">Khởi công đường vành đai 5 qua Thái Nguyên</a></li>
-<li><a href="/kinh-te/gia-dat-ven-song.html">Giá đất ven sông Cầu tăng mạnh sau khi có cầu mới</a></li>
+<li><a href="/thoi-su/khoi-cong-vanh-dai-5.html">
+Khởi công đường vành đai 5 qua Thái Nguyên</a></li>
+<li><a href="/kinh-te/gia-dat-ven-song.html">
+Giá đất ven sông Cầu tăng mạnh sau khi có cầu mới</a></li>
 </ul></section></main>
 <aside class="most-read"><h3>Đọc nhiều</h3><ol><li><a href="/a">Giá vàng hôm nay tăng mạnh</a></li>
 <li><a href="/b">Lịch cắt điện tuần tới</a></li></ol></aside>
@@ -225,7 +228,9 @@ class NewsSite:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._fill()
 
     def url(self, path: str) -> str:
