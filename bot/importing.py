@@ -2,6 +2,7 @@
 
 Everything here is for admins only (ADMIN_IDS; group admins with ALLOW_GROUP_ADMINS), like
 /reindex. Links, files and forwards are read in private chats; the commands work anywhere.
+Replies are built by ``bot.import_texts``; fetching and index updates by ``bot.syncing``.
 """
 
 from __future__ import annotations
@@ -11,22 +12,21 @@ import logging
 import re
 from datetime import timedelta, timezone
 
-from telegram import Message, MessageEntity, MessageOriginChannel, Update
+from telegram import Document, Message, MessageEntity, MessageOriginChannel, Update
 from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.access import is_admin
 from bot.formatting import escape
 from bot.handlers import answer_question, non_text_hint
+from bot.import_texts import format_added, format_fetch, format_sync, format_upload, shorten
 from bot.services import services_of
-from bot.syncing import fetch_into_archive, format_sync, reason_text, update_index
+from bot.syncing import fetch_into_archive, update_index
 from index import (
     MAX_UPLOAD_BYTES,
     UPLOAD_SUFFIXES,
     Article,
-    FetchReport,
     RetrievalError,
-    UploadReport,
     remove_article,
     save_post,
     save_upload,
@@ -37,8 +37,6 @@ logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 VIETNAM = timezone(timedelta(hours=7))  # no daylight saving time
 MAX_TITLE_CHARS = 120
-MAX_FIRST_PARAGRAPH_CHARS = 400
-MAX_LISTED = 10
 _PUNCTUATION_ONLY = re.compile(r"[\s,;]*")
 
 
@@ -47,10 +45,10 @@ async def add_command(update: Update, context: Context) -> None:
     if not (message := await _from_admin(update, context, "add")):
         return
     urls = [word for word in context.args or [] if word.startswith(("http://", "https://"))]
-    if not urls:
+    if urls:
+        await _add_urls(message, urls, context)
+    else:
         await message.reply_text(escape(messages.ADD_USAGE))
-        return
-    await _add_urls(message, urls, context)
 
 
 async def add_links(update: Update, context: Context) -> None:
@@ -70,22 +68,10 @@ async def add_document(update: Update, context: Context) -> None:
         return
     if not await _from_admin(update, context, "document", messages.UPLOAD_ADMIN_ONLY):
         return
-    document, name = message.document, message.document.file_name or "tep"
-    if not name.lower().endswith(UPLOAD_SUFFIXES):
-        await message.reply_text(escape(messages.UPLOAD_WRONG_TYPE))
+    if problem := _document_problem(message.document):
+        await message.reply_text(escape(problem))
         return
-    if (document.file_size or 0) > MAX_UPLOAD_BYTES:
-        size, limit = (document.file_size or 0) // 2**20, MAX_UPLOAD_BYTES // 2**20
-        await message.reply_text(escape(messages.UPLOAD_TOO_LARGE.format(size=size, limit=limit)))
-        return
-    content = bytes(await (await document.get_file()).download_as_bytearray())
-    data_dir = services_of(context.bot_data).settings.data_dir
-    try:
-        saved = await asyncio.to_thread(save_upload, data_dir, name, content)
-    except RetrievalError as exc:
-        await message.reply_text(escape(messages.UPLOAD_FAILED.format(name=name, reason=exc)))
-        return
-    await message.reply_text(await _indexed(context, format_upload(name, saved)))
+    await message.reply_text(await _save_document(message.document, context))
 
 
 async def add_forward(update: Update, context: Context) -> None:
@@ -96,17 +82,13 @@ async def add_forward(update: Update, context: Context) -> None:
         await (answer_question if message and message.text else non_text_hint)(update, context)
         return
     origin, text = message.forward_origin, message.text or message.caption or ""
-    if not isinstance(origin, MessageOriginChannel):
-        await message.reply_text(escape(messages.FORWARD_NOT_CHANNEL))
+    if not isinstance(origin, MessageOriginChannel) or not text.strip():
+        empty = isinstance(origin, MessageOriginChannel)
+        await message.reply_text(
+            escape(messages.FORWARD_EMPTY if empty else messages.FORWARD_NOT_CHANNEL)
+        )
         return
-    if not text.strip():
-        await message.reply_text(escape(messages.FORWARD_EMPTY))
-        return
-    article = post_article(origin, text)
-    data_dir = services_of(context.bot_data).settings.data_dir
-    channel = origin.chat.username or str(origin.chat.id)
-    _, saved = await asyncio.to_thread(save_post, data_dir, channel, origin.message_id, article)
-    await message.reply_text(await _indexed(context, format_added(saved, changed=False)))
+    await message.reply_text(await _save_post(origin, text, context))
 
 
 async def remove_command(update: Update, context: Context) -> None:
@@ -142,12 +124,11 @@ def post_article(origin: MessageOriginChannel, text: str) -> Article:
     """A channel post as an article: first line as title, source the channel, its t.me link."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     titled = len(lines) > 1 and len(lines[0]) <= MAX_TITLE_CHARS
-    title = lines[0] if titled else _shorten(lines[0], MAX_TITLE_CHARS)
     chat = origin.chat
     where = chat.username or f"c/{str(chat.id).removeprefix('-100')}"
     return Article(
         article_id="",
-        title=title,
+        title=lines[0] if titled else shorten(lines[0], MAX_TITLE_CHARS),
         paragraphs=tuple(lines[1:] if titled else lines),
         date=origin.date.astimezone(VIETNAM).date().isoformat(),
         source=chat.title or chat.username or "",
@@ -155,39 +136,35 @@ def post_article(origin: MessageOriginChannel, text: str) -> Article:
     )
 
 
-def format_added(article: Article, changed: bool) -> str:
-    """Return "Đã thêm: <title> (N đoạn)" and the first paragraph (HTML)."""
-    head = messages.UPDATED if changed else messages.ADDED
-    text = head.format(title=article.title, paragraphs=len(article.paragraphs))
-    first = _shorten(article.paragraphs[0], MAX_FIRST_PARAGRAPH_CHARS)
-    return f"{escape(text)}\n<blockquote>{escape(first)}</blockquote>"
+def _document_problem(document: Document) -> str | None:
+    """Why a file is refused before downloading it (type, size), or None."""
+    if not (document.file_name or "").lower().endswith(UPLOAD_SUFFIXES):
+        return messages.UPLOAD_WRONG_TYPE
+    if (document.file_size or 0) > MAX_UPLOAD_BYTES:
+        size, limit = (document.file_size or 0) // 2**20, MAX_UPLOAD_BYTES // 2**20
+        return messages.UPLOAD_TOO_LARGE.format(size=size, limit=limit)
+    return None
 
 
-def format_fetch(report: FetchReport) -> str:
-    """Return the reply to links: each article added, each failure, or "nothing new" (HTML)."""
-    parts = []
-    for fetched in report.articles[:MAX_LISTED]:
-        article = Article("", fetched.title, (fetched.first_paragraph,) * fetched.paragraphs)
-        parts.append(format_added(article, fetched.changed))
-    for failure in report.failures[:MAX_LISTED]:
-        reason = reason_text(failure.reason)
-        parts.append(escape(messages.NOT_ADDED.format(url=failure.url, reason=reason)))
-    if not parts:
-        parts.append(escape(messages.NOTHING_NEW.format(count=report.unchanged)))
-    return "\n\n".join(parts)
+async def _save_document(document: Document, context: Context) -> str:
+    """Download (getFile), save and index a file; return the reply."""
+    name = document.file_name or ""
+    content = bytes(await (await document.get_file()).download_as_bytearray())
+    data_dir = services_of(context.bot_data).settings.data_dir
+    try:
+        saved = await asyncio.to_thread(save_upload, data_dir, name, content)
+    except RetrievalError as exc:
+        return escape(messages.UPLOAD_FAILED.format(name=name, reason=exc))
+    return await _indexed(context, format_upload(name, saved))
 
 
-def format_upload(name: str, saved: UploadReport) -> str:
-    """Return the reply to a file: what was added, then the lines skipped (HTML)."""
-    lines = [escape(messages.UPLOAD_SAVED.format(name=name, count=len(saved.articles)))]
-    lines += [
-        escape(messages.UPLOAD_ARTICLE.format(title=a.title, paragraphs=len(a.paragraphs)))
-        for a in saved.articles[:MAX_LISTED]
-    ]
-    if saved.problems:
-        lines += [escape(messages.UPLOAD_SKIPPED)]
-        lines += [f"• <code>{escape(p)}</code>" for p in saved.problems[:MAX_LISTED]]
-    return "\n".join(lines)
+async def _save_post(origin: MessageOriginChannel, text: str, context: Context) -> str:
+    """Save and index a forwarded channel post; return the reply."""
+    data_dir = services_of(context.bot_data).settings.data_dir
+    channel = origin.chat.username or str(origin.chat.id)
+    article = post_article(origin, text)
+    _, saved = await asyncio.to_thread(save_post, data_dir, channel, origin.message_id, article)
+    return await _indexed(context, format_added(saved, changed=False))
 
 
 async def _add_urls(message: Message, urls: list[str], context: Context) -> None:
@@ -231,9 +208,3 @@ def _links_only(message: Message) -> list[str]:
         rest = rest.replace(url, " ", 1)
     urls = [url if "://" in url else f"https://{url}" for url in found]
     return urls if urls and _PUNCTUATION_ONLY.fullmatch(rest) else []
-
-
-def _shorten(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    return text[:max_chars].rsplit(" ", 1)[0] + "…"

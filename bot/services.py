@@ -33,6 +33,7 @@ class Services:
     reindex_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     progress_interval_s: float = PROGRESS_INTERVAL_S
     fetch_delay_s: float = FETCH_DELAY_S
+    fetch_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     questions: int = 0
 
 

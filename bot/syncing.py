@@ -13,8 +13,6 @@ from typing import Any
 
 from telegram.ext import ContextTypes
 
-from bot import messages
-from bot.formatting import escape
 from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
 from index import (
     BuildReport,
@@ -31,7 +29,6 @@ from index import (
 logger = logging.getLogger(__name__)
 
 SYNC_JOB = "sync"
-MAX_LISTED = 10
 
 
 async def fetch_into_archive(
@@ -45,7 +42,8 @@ async def fetch_into_archive(
         with Fetcher(web.allow_private_urls, services.fetch_delay_s) as fetcher:
             return fetch_urls(urls, services.settings.data_dir, fetcher)
 
-    report = await asyncio.to_thread(fetch)
+    async with services.fetch_lock:  # one writer of data/web/fetch-state.json at a time
+        report = await asyncio.to_thread(fetch)
     if report.new or report.changed:
         await update_index(bot_data)
     return report
@@ -72,29 +70,6 @@ async def update_index(bot_data: MutableMapping[Any, Any]) -> BuildReport:
         report.seconds,
     )
     return report
-
-
-def format_sync(report: FetchReport) -> str:
-    """Return the /sync result (HTML): the counts, then each failure with its URL."""
-    text = messages.SYNC_DONE.format(
-        seconds=f"{report.seconds:.1f}".replace(".", ","),
-        new=report.new,
-        changed=report.changed,
-        unchanged=report.unchanged,
-        failed=report.failed,
-    )
-    lines = [escape(text)]
-    lines += [
-        "• " + escape(messages.NOT_ADDED.format(url=f.url, reason=reason_text(f.reason)))
-        for f in report.failures[:MAX_LISTED]
-    ]
-    return "\n".join(lines)
-
-
-def reason_text(reason: str) -> str:
-    """Return a fetch failure's reason in Vietnamese (the fetcher's words in brackets)."""
-    said = next((vi for words, vi in messages.FETCH_REASONS if words in reason), "")
-    return f"{said} ({reason})" if said else reason
 
 
 async def scheduled_sync(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -15,7 +15,7 @@ from bot.syncing import SYNC_JOB, scheduled_sync
 from index import Searcher
 from tests.bot_fixtures import ADMIN_ID, JSON, bot_running, make_settings, sent_to
 from tests.fake_telegram import Call, FakeTelegram, parse_html
-from tests.news_site import BRIDGE, BUCKWHEAT, TEA, NewsSite
+from tests.news_site import BRIDGE, BUCKWHEAT, TEA, NewsSite, news_page
 
 pytest_plugins = ["tests.bot_fixtures"]
 
@@ -202,3 +202,19 @@ async def test_sync_every_schedules_the_same_fetch(
         while searcher_of(bot.bot_data).manifest.articles < 8:  # noqa: ASYNC110 - no event
             await asyncio.sleep(0.05)
     assert site.hits[BUCKWHEAT.path] == 1
+
+
+async def test_an_html_page_sent_as_a_file_is_extracted_and_saved_as_an_article(
+    fake: FakeTelegram, site: NewsSite, bot: BotApplication, tiny_data: Path
+) -> None:
+    admin, chat = admin_chat(fake)
+    page = news_page(BUCKWHEAT, site.base_url).encode()
+    sent = await sends(fake, chat, admin, document=fake.add_file(page, "tam-giac-mach.html"))
+    text = await reply_to(fake, sent, "Đã lưu")
+    assert text.splitlines() == [
+        "Đã lưu tam-giac-mach.html: thêm 1 bài.",
+        f"• {BUCKWHEAT.title} (2 đoạn)",
+    ]
+    saved = (tiny_data / "uploads" / "tam-giac-mach.md").read_text(encoding="utf-8")
+    assert saved.startswith(f"title: {BUCKWHEAT.title}\ndate: 2024-10-20\nsource: Báo Sông Cầu")
+    assert "Quảng cáo" not in saved

@@ -1,6 +1,6 @@
 """The archive from the web and from chat: feeds, sitemaps, article pages, files and posts.
 
-One job per module: ``fetching`` (polite, safe HTTP), ``extraction`` (page -> article),
+One job per module: ``safety`` (which URLs), ``fetching`` (polite HTTP), ``extraction``,
 ``discovery`` (feeds and sitemaps -> links), ``archive`` (article files in ``data/``),
 ``state`` (what was fetched), ``sync`` (a fetch run), ``uploads`` (files and posts from chat).
 """
@@ -8,7 +8,8 @@ One job per module: ``fetching`` (polite, safe HTTP), ``extraction`` (page -> ar
 from __future__ import annotations
 
 from index.web.archive import remove_article
-from index.web.fetching import Fetcher, FetchError
+from index.web.fetching import Fetcher
+from index.web.safety import FetchError
 from index.web.sync import Failure, FetchedArticle, FetchReport, fetch_urls
 from index.web.uploads import (
     MAX_UPLOAD_BYTES,

@@ -15,7 +15,8 @@ import defusedxml.ElementTree as SafeTree
 import feedparser
 from defusedxml import DefusedXmlException
 
-from index.web.fetching import MAX_BYTES, FetchError, Page
+from index.web.fetching import MAX_BYTES, Page
+from index.web.safety import FetchError
 
 FEED, SITEMAP, SITEMAP_INDEX, ARTICLE = "feed", "sitemap", "sitemap index", "article"
 _FEED_ROOTS = ("rss", "feed", "rdf")

@@ -16,7 +16,7 @@ import trafilatura
 
 from index.chunking import strip_photo_credit
 from index.text import normalize_text
-from index.web.fetching import FetchError
+from index.web.safety import FetchError
 
 # <meta charset="..."> or <meta http-equiv="Content-Type" content="text/html; charset=...">
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)

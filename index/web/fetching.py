@@ -1,28 +1,25 @@
 """Polite and safe HTTP GET for the web archive: one :class:`Fetcher` per run.
 
 Politeness: a clear User-Agent, robots.txt obeyed (and its Crawl-delay), a delay between two
-requests to the same host, conditional requests (ETag / Last-Modified). Safety: only http and
-https, at most :data:`MAX_REDIRECTS` redirects (each hop checked again), a timeout, a size cap,
-and no private, loopback or link-local address unless ``allow_private`` (the tests' local
-server). Credentials in a URL never reach a message or a log line.
+requests to the same host, conditional requests (ETag / Last-Modified). Safety: every URL and
+redirect hop passes :func:`index.web.safety.check_url`; at most :data:`MAX_REDIRECTS`
+redirects, a timeout, a size cap.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import socket
 import time
 from dataclasses import dataclass
 from types import TracebackType
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from index import __version__
-from index.errors import RetrievalError
+from index.web.safety import FetchError, check_url
 
 logger = logging.getLogger(__name__)
 
@@ -33,16 +30,6 @@ DEFAULT_DELAY_S = 1.0
 ROBOTS_AGENT = "vn-news-qa"
 USER_AGENT = f"{ROBOTS_AGENT}/{__version__} (news archive fetcher; obeys robots.txt)"
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-
-
-class FetchError(RetrievalError):
-    """A URL that could not be fetched; ``reason`` says why in a few words."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        """Build ``url: reason`` with any credentials removed from ``url``."""
-        self.url = redact(url)
-        self.reason = reason
-        super().__init__(f"{self.url}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -61,14 +48,6 @@ class Page:
     def not_modified(self) -> bool:
         """True when the server answered 304 Not Modified."""
         return self.status == 304
-
-
-def redact(url: str) -> str:
-    """Return ``url`` without user:password."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class Fetcher:
@@ -124,7 +103,7 @@ class Fetcher:
         headers |= {"If-Modified-Since": last_modified} if last_modified else {}
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            self._check(current)
+            check_url(current, self.allow_private)
             if not self._allowed_by_robots(current):
                 raise FetchError(current, "disallowed by the site's robots.txt")
             page, location = self._get_once(current, headers)
@@ -132,24 +111,6 @@ class Fetcher:
                 return page
             current = urljoin(current, location)
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
-
-    def _check(self, url: str) -> None:
-        """Refuse anything but http(s) to a public address (unless allow_private)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(url, "only http:// and https:// URLs can be fetched")
-        if self.allow_private:
-            return
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            raise FetchError(url, "host name not found") from None
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if not address.is_global:
-                raise FetchError(
-                    url, "private, loopback or link-local address refused (ALLOW_PRIVATE_URLS)"
-                )
 
     def _get_once(self, url: str, headers: dict[str, str]) -> tuple[Page | None, str]:
         """One GET: (page, "") on an answer, (None, location) on a redirect."""

@@ -18,7 +18,8 @@ from pathlib import Path
 from index.web.archive import render_article, web_path, write_text_atomically
 from index.web.discovery import ARTICLE, SITEMAP, Link, read_listing
 from index.web.extraction import decode_html, extract_article
-from index.web.fetching import Fetcher, FetchError, Page, redact
+from index.web.fetching import Fetcher, Page
+from index.web.safety import FetchError, redact
 from index.web.state import FetchState, Record
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from index.ingest import load_articles
 from index.models import Article
 from index.web.archive import render_article, slug, write_text_atomically
 from index.web.extraction import decode_html, extract_article
-from index.web.fetching import FetchError
+from index.web.safety import FetchError
 
 UPLOADS_DIR = "uploads"
 TELEGRAM_DIR = "telegram"
