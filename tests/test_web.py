@@ -81,6 +81,7 @@ def test_a_second_fetch_changes_nothing_and_downloads_no_unchanged_page(
     again = fetch(site, tmp_path, *SOURCES)
     assert (again.new, again.changed, again.unchanged, again.failed) == (0, 0, 4, 0)
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.md")} == files
+    assert site.hits[BOAT_RACE.path] == 1  # its sitemap lastmod is unchanged: not downloaded
 
 
 def test_an_edited_page_replaces_its_old_version(site: NewsSite, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeTree
-import feedparser
 from defusedxml import DefusedXmlException
 
 from index.web.fetching import MAX_BYTES, Page
@@ -71,6 +70,8 @@ def read_listing(page: Page) -> Listing:
 
 
 def _feed_links(content: bytes) -> list[Link]:
+    import feedparser  # imported when a feed is read, not for every `import index`
+
     parsed = feedparser.parse(content)
     links = []
     for entry in parsed.entries:

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import trafilatura
-
 from index.chunking import strip_photo_credit
 from index.text import normalize_text
 from index.web.safety import FetchError
@@ -71,6 +69,8 @@ def extract_article(page: str, url: str) -> WebArticle:
     Raises:
         FetchError: no article text found on the page.
     """
+    import trafilatura  # ~0.2 s to import: only when a page is read, not for every `import index`
+
     found = trafilatura.bare_extraction(
         page,
         url=url or None,
