@@ -123,7 +123,10 @@ def _add_handlers(application: BotApplication) -> None:
 def _schedule_sync(application: BotApplication, settings: Settings) -> None:
     """Fetch FEEDS and SITEMAPS every SYNC_EVERY minutes (PTB's JobQueue), if both are set."""
     minutes = settings.sync_every_minutes
-    if not minutes or not settings.web.sources or application.job_queue is None:
+    if not minutes or not settings.web.sources:
+        return
+    if application.job_queue is None:
+        logger.warning("SYNC_EVERY is set but PTB's job queue is missing: pip install -e .")
         return
     application.job_queue.run_repeating(
         scheduled_sync, interval=minutes * 60, first=minutes * 60, name=SYNC_JOB
