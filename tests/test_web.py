@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index import Article, Fetcher, FetchError, FetchReport, fetch_urls
+from index import Article, Fetcher, FetchError, FetchReport, fetch_urls, remove_article
 from index.ingest import load_articles
 from tests.news_site import BOAT_RACE, BRIDGE, BUCKWHEAT, SITE, STORIES, TEA, NewsSite, shown
 
@@ -154,3 +154,18 @@ def test_credentials_in_a_url_never_appear_in_the_report(site: NewsSite, tmp_pat
     [failure] = report.failures
     assert "s3cret" not in failure.url + failure.reason
     assert failure.url == site.url("/khong-co.html")
+
+
+def test_a_removed_article_stays_removed_until_its_own_url_is_fetched(
+    site: NewsSite, tmp_path: Path
+) -> None:
+    fetch(site, tmp_path, "/rss/tin-moi.rss")
+    removed = remove_article(tmp_path, site.url(TEA.path))
+    assert removed.title == TEA.title
+    again = fetch(site, tmp_path, "/rss/tin-moi.rss")
+    assert (again.new, again.unchanged) == (0, 1)
+    assert TEA.title not in archive(tmp_path)
+    back = fetch(site, tmp_path, TEA.path)
+    assert back.new == 1
+    assert TEA.title in archive(tmp_path)
+    assert fetch(site, tmp_path, "/rss/tin-moi.rss").unchanged == 2

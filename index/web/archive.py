@@ -1,4 +1,4 @@
-"""Article files written into ``data/`` in the documented format, and their removal.
+"""Article files written into ``data/`` in the documented format, and where web articles go.
 
 Fetched pages go to ``data/web/<host>/<slug>.md``, posts forwarded from channels to
 ``data/telegram/<channel>/<post>.md``, files sent in chat to ``data/uploads/``; the archive
@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from index.errors import RetrievalError
-from index.ingest import load_articles
-from index.models import Article
 from index.text import fold, normalize_text
 
 WEB_DIR = "web"
@@ -60,26 +57,6 @@ def web_path(url: str) -> Path:
     if parts.query:
         name += f"-{hashlib.sha1(parts.query.encode()).hexdigest()[:8]}"
     return Path(WEB_DIR, host, name + ".md")
-
-
-def remove_article(data_dir: Path, key: str) -> Article:
-    """Delete the article file whose id or url is ``key``; return the article it held.
-
-    Raises:
-        RetrievalError: no such article, or it is a row of a bulk ``.jsonl`` file.
-    """
-    wanted = key.strip()
-    for article in load_articles(data_dir).articles:
-        if wanted not in (article.article_id, article.url) or not article.origin:
-            continue
-        path = Path(article.origin)
-        if not path.is_file():
-            raise RetrievalError(
-                f"{article.origin}: the article is a line of a bulk file; remove that line."
-            )
-        path.unlink()
-        return article
-    raise RetrievalError(f"No article with id or url {wanted!r} in {data_dir}.")
 
 
 def _fields(title: str, date: str, source: str, url: str) -> list[tuple[str, str]]:

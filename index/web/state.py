@@ -30,6 +30,7 @@ class Record:
     modified: str = ""  # the date the feed or sitemap gave for it (sitemap lastmod)
     fetched_at: str = ""
     canonical: str = ""  # the article's own URL (after redirects, <link rel="canonical">)
+    removed: bool = False  # removed by an admin: feeds and sitemaps must not bring it back
 
 
 class FetchState:

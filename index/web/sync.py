@@ -112,6 +112,9 @@ class _Run:
         if url in self.seen:
             return
         self.seen.add(url)
+        removed = self.state.get(url)
+        if depth and removed and removed.removed:
+            return  # an admin removed it; only asking for this very URL brings it back
         record = self._record(url)
         if record and modified and record.modified == modified:
             self.report.unchanged += 1
