@@ -21,7 +21,6 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings
-from bot.services import services_of
 from index import Searcher, SearchSettings, load_index
 from tests.conftest import FakeEmbedder
 from tests.fake_telegram import Call, FakeTelegram
@@ -79,6 +78,7 @@ def make_settings(fake: FakeTelegram, data_dir: Path, index_dir: Path, **env: st
         "DATA_DIR": str(data_dir),
         "INDEX_DIR": str(index_dir),
         "EMBEDDING_CACHE": str(index_dir.parent / "cache.sqlite"),
+        "ANSWER_LOG": str(index_dir.parent / "answers.sqlite"),
         "ADMIN_IDS": str(ADMIN_ID),
     }
     return Settings.from_env(base | env)
@@ -113,7 +113,7 @@ async def bot_running(
     """Run the real Application (as built for production) by long polling against the fake."""
     app = build_application(settings, searcher, rate_limiter or AIORateLimiter(max_retries=1))
     if progress_interval_s is not None:
-        services_of(app.bot_data).progress_interval_s = progress_interval_s
+        app.bot_data.progress_interval_s = progress_interval_s
     async with app:
         if app.post_init:
             await app.post_init(app)

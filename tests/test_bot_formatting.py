@@ -47,7 +47,7 @@ def quotes(html_text: str) -> list[str]:
     return [
         utf16_slice(visible, e["offset"], e["length"])
         for e in entities
-        if e["type"] == "blockquote"
+        if e["type"] in ("blockquote", "expandable_blockquote")
     ]
 
 

@@ -93,7 +93,7 @@ def test_main_exits_1_with_one_line_on_a_config_error(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOP_K", "zero")
-    assert main() == 1
+    assert main([]) == 1
     assert "TOP_K='zero' must be a whole number" in capsys.readouterr().err
 
 
@@ -106,7 +106,7 @@ def test_main_exits_1_when_the_model_cannot_be_loaded(
     (tmp_path / ".env").write_text("EMBEDDING_MODEL=/nonexistent/model\n", encoding="utf-8")
     monkeypatch.delenv("EMBEDDING_MODEL", raising=False)
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    assert main() == 1
+    assert main([]) == 1
     err = capsys.readouterr().err
     assert "Cannot load embedding model '/nonexistent/model'" in err
     assert "Traceback" not in err
