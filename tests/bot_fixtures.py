@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.app import BotApplication, build_application
+from bot.app import ALLOWED_UPDATES, BotApplication, build_application
 from bot.config import Settings
 from index import Searcher, SearchSettings, load_index
 from tests.conftest import FakeEmbedder
@@ -119,7 +119,10 @@ async def bot_running(
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(timeout=1, poll_interval=0)
+        # As run(): the fake then delivers only the subscribed update types, like Telegram.
+        await app.updater.start_polling(
+            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
+        )
         try:
             yield app
         finally:

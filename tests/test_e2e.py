@@ -260,9 +260,9 @@ async def test_long_answer_is_split_between_quotes_with_the_keyboard_last(
     for part in parts:
         assert utf16_len(part.params["text"]) <= 4096
         assert part.params["text"].startswith("<b>")
-        assert part.params["text"].count("<blockquote expandable>") == part.params[
-            "text"
-        ].count("</blockquote>")
+        assert part.params["text"].count("<blockquote expandable>") == part.params["text"].count(
+            "</blockquote>"
+        )
     quoted = "".join(part.params["text"] for part in parts)
     assert [int(n) for n in re.findall(r"<b>(\d)\. Phở", quoted)] == [1, 2, 3, 4, 5, 6]
     assert "&amp; &lt;<b>nước dùng</b>&gt;" in quoted
