@@ -8,9 +8,10 @@ also import helpers from here before pytest registers it as a plugin, hence PYTE
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
+from bot.__main__ import NOISY_LOGGERS
 from bot.app import ALLOWED_UPDATES, BotApplication, build_application
 from bot.config import Settings
 from index import Searcher, SearchSettings, load_index
@@ -163,6 +165,19 @@ async def ask_privately(
     """Send ``text`` from a private chat; return (user, message)."""
     user = fake.add_user(user_id, name)
     return user, await fake.user_says(fake.private_chat(user), user, text)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """main() configures logging for the process; give the next tests theirs back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, noisy_level in noisy.items():
+        logging.getLogger(name).setLevel(noisy_level)
 
 
 def environment(**extra: str) -> Mapping[str, str]:

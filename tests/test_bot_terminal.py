@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot import messages
-from bot.__main__ import NOISY_LOGGERS, main
+from bot.__main__ import main
 from bot.config import Settings
 from bot.formatting import format_answer
 from bot.terminal import answer_text, chat
@@ -72,19 +70,6 @@ def test_progress_bar_follows_the_build_stages() -> None:
     bar("write", 1, 1)
     assert "embed" in stream.getvalue()
     assert "10/10" in stream.getvalue()
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """main() configures logging for the process; give the next tests theirs back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, noisy_level in noisy.items():
-        logging.getLogger(name).setLevel(noisy_level)
 
 
 @pytest.mark.usefixtures("restore_logging")
