@@ -70,7 +70,8 @@ async def answer_guest(message: Message, bot: User, data: BotData) -> None:
     text = guest_question(message, bot)
     origin = Origin("guest", message.chat.type, message.chat_id, user.id if user else None)
     result = await asyncio.to_thread(data.asking.ask, data.searcher, text, origin)
-    data.questions += 1 if result.question.text else 0
+    if result.question.text:
+        data.questions += 1
     await message.answer_guest_query(_guest_result(result, data))
 
 
