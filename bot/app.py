@@ -65,13 +65,12 @@ def build_application(
     settings: Settings,
     searcher: Searcher,
     rate_limiter: BaseRateLimiter[Any] | None = None,
-    log: AnswerLog | None = None,
 ) -> BotApplication:
     """Return the bot's Application; ``rate_limiter`` defaults to ``AIORateLimiter``.
 
-    ``log`` defaults to the answer log at ANSWER_LOG. A reply whose question was deleted in
-    the meantime is sent without the reply (``allow_sending_without_reply``), so the answer
-    is not lost. Used by :func:`run` and by the tests, against a fake Bot API server.
+    Answers are logged to ANSWER_LOG. A reply whose question was deleted in the meantime is
+    sent without the reply (``allow_sending_without_reply``), so the answer is not lost.
+    Used by :func:`run` and by the tests, against a fake Bot API server.
     """
     builder = ApplicationBuilder().token(settings.token)
     if settings.api_base_url:
@@ -90,14 +89,18 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    answer_log = log or AnswerLog(
+    application.bot_data.install(settings, searcher, open_answer_log(settings))
+    _add_handlers(application)
+    return application
+
+
+def open_answer_log(settings: Settings) -> AnswerLog:
+    """Open the answer log at ANSWER_LOG with the privacy settings."""
+    return AnswerLog(
         settings.answer_log,
         log_user_ids=settings.log_user_ids,
         log_questions=settings.log_questions,
     )
-    application.bot_data.install(settings, searcher, answer_log)
-    _add_handlers(application)
-    return application
 
 
 def run(settings: Settings, searcher: Searcher) -> None:

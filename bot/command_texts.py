@@ -81,15 +81,19 @@ def format_stats(
         up=period.thumbs_up,
         down=period.thumbs_down,
     )
-    lines = [escape(text), ""]
+    return "\n".join([escape(text), "", *_format_gaps(figures)])
+
+
+def _format_gaps(figures: AnswerStats) -> list[str]:
+    """The most asked unanswered questions, numbered (HTML lines)."""
     if not figures.gaps:
-        return "\n".join([*lines, escape(messages.STATS_NO_GAPS.format(days=figures.days))])
-    lines.append(escape(messages.STATS_GAPS.format(days=figures.days)))
+        return [escape(messages.STATS_NO_GAPS.format(days=figures.days))]
+    lines = [escape(messages.STATS_GAPS.format(days=figures.days))]
     for number, gap in enumerate(figures.gaps, start=1):
         question = gap.question[:MAX_GAP_CHARS]
         line = messages.STATS_GAP.format(number=number, question=question, asked=gap.asked)
         lines.append(escape(line))
-    return "\n".join(lines)
+    return lines
 
 
 def _percent(part: int, whole: int) -> str:

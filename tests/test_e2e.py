@@ -222,6 +222,17 @@ async def test_show_more_answers_the_callback_and_sends_the_next_results(
         assert len(fake.calls_of("sendMessage")) == 2
 
 
+async def test_an_answer_quotes_three_paragraphs_by_default(
+    fake: FakeTelegram, tiny_data: Path, built_index: Path
+) -> None:
+    settings = make_settings(fake, tiny_data, built_index)  # TOP_K not set
+    async with bot_running(settings, load_searcher(built_index, search_settings=EVERY_CHUNK)):
+        await ask_privately(fake, "phở bò Hà Nội")
+        [answer] = await fake.wait_for("sendMessage", sent_to(111))
+    assert answer.params["text"].count("</blockquote>") == 3
+    assert messages.BUTTON_MORE in buttons(answer)
+
+
 async def test_next_paragraph_button_quotes_the_following_paragraph(
     fake: FakeTelegram, running_bot: BotApplication
 ) -> None:

@@ -59,7 +59,3 @@ def test_public_api_is_pinned() -> None:
     )
     for name in index.__all__:
         assert hasattr(index, name), name
-
-
-def test_default_top_k_is_three() -> None:
-    assert index.DEFAULT_TOP_K == 3
