@@ -185,3 +185,17 @@ async def test_report_writes_the_figures_as_csv(
     assert days[-1]["questions"] == "2"  # today comes last
     [gap] = [row for row in rows if row["row"] == "unanswered"]
     assert (gap["label"], gap["questions"]) == ("xyz qwe", "1")
+    assert main(["report", "--days", "1", "--output", "report.csv"]) == 0
+    written = (tiny_data.parent / "report.csv").read_text(encoding="utf-8")
+    assert written.splitlines()[1].startswith("day,")
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_report_without_an_answer_log_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANSWER_LOG", str(tmp_path / "none.sqlite"))
+    assert main(["report", "--days", "7"]) == 1
+    assert f"No answer log at {tmp_path / 'none.sqlite'}" in capsys.readouterr().err
+    assert not (tmp_path / "none.sqlite").exists()
