@@ -13,14 +13,13 @@ import re
 from datetime import timedelta, timezone
 
 from telegram import Document, Message, MessageEntity, MessageOriginChannel, Update
-from telegram.ext import ContextTypes
 
 from bot import messages
 from bot.access import is_admin
 from bot.formatting import escape
 from bot.handlers import answer_question, non_text_hint
 from bot.import_texts import format_added, format_fetch, format_sync, format_upload, shorten
-from bot.services import services_of
+from bot.state import Context
 from bot.syncing import fetch_into_archive, update_index
 from index import (
     MAX_UPLOAD_BYTES,
@@ -34,7 +33,6 @@ from index import (
 
 logger = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 VIETNAM = timezone(timedelta(hours=7))  # no daylight saving time
 MAX_TITLE_CHARS = 120
 _PUNCTUATION_ONLY = re.compile(r"[\s,;]*")
@@ -66,6 +64,9 @@ async def add_document(update: Update, context: Context) -> None:
     message = update.effective_message
     if not message or not message.document:
         return
+    if message.caption and not await is_admin(context.bot_data.settings, message):
+        await answer_question(update, context)  # a file with a question as its caption
+        return
     if not await _from_admin(update, context, "document", messages.UPLOAD_ADMIN_ONLY):
         return
     if problem := _document_problem(message.document):
@@ -76,9 +77,8 @@ async def add_document(update: Update, context: Context) -> None:
 
 async def add_forward(update: Update, context: Context) -> None:
     """An admin's post forwarded from a channel becomes an article; others' is a question."""
-    message, user = update.effective_message, update.effective_user
-    settings = services_of(context.bot_data).settings
-    if not message or not user or not await is_admin(settings, message.chat, user):
+    message = update.effective_message
+    if not message or not await is_admin(context.bot_data.settings, message):
         await (answer_question if message and message.text else non_text_hint)(update, context)
         return
     origin, text = message.forward_origin, message.text or message.caption or ""
@@ -98,7 +98,7 @@ async def remove_command(update: Update, context: Context) -> None:
     if not context.args:
         await message.reply_text(escape(messages.REMOVE_USAGE))
         return
-    data_dir = services_of(context.bot_data).settings.data_dir
+    data_dir = context.bot_data.settings.data_dir
     try:
         removed = await asyncio.to_thread(remove_article, data_dir, " ".join(context.args))
     except RetrievalError as exc:
@@ -111,7 +111,7 @@ async def sync_command(update: Update, context: Context) -> None:
     """``/sync``: fetch FEEDS and SITEMAPS now and report the counts."""
     if not (message := await _from_admin(update, context, "sync")):
         return
-    sources = services_of(context.bot_data).settings.web.sources
+    sources = context.bot_data.settings.web.sources
     if not sources:
         await message.reply_text(escape(messages.SYNC_NOT_CONFIGURED))
         return
@@ -150,7 +150,7 @@ async def _save_document(document: Document, context: Context) -> str:
     """Download (getFile), save and index a file; return the reply."""
     name = document.file_name or ""
     content = bytes(await (await document.get_file()).download_as_bytearray())
-    data_dir = services_of(context.bot_data).settings.data_dir
+    data_dir = context.bot_data.settings.data_dir
     try:
         saved = await asyncio.to_thread(save_upload, data_dir, name, content)
     except RetrievalError as exc:
@@ -160,7 +160,7 @@ async def _save_document(document: Document, context: Context) -> str:
 
 async def _save_post(origin: MessageOriginChannel, text: str, context: Context) -> str:
     """Save and index a forwarded channel post; return the reply."""
-    data_dir = services_of(context.bot_data).settings.data_dir
+    data_dir = context.bot_data.settings.data_dir
     channel = origin.chat.username or str(origin.chat.id)
     article = post_article(origin, text)
     _, saved = await asyncio.to_thread(save_post, data_dir, channel, origin.message_id, article)
@@ -190,12 +190,12 @@ async def _from_admin(
     update: Update, context: Context, what: str, refusal: str = messages.NOT_ADMIN
 ) -> Message | None:
     """Return the message if an admin sent it; refuse (and log) anyone else."""
-    message, user = update.effective_message, update.effective_user
-    if not message or not user:
+    if not (message := update.effective_message):
         return None
-    if await is_admin(services_of(context.bot_data).settings, message.chat, user):
+    if await is_admin(context.bot_data.settings, message):
         return message
-    logger.warning("refused %s from user %s in chat %s", what, user.id, message.chat_id)
+    sender = message.sender_chat or message.from_user
+    logger.warning("refused %s from %s in chat %s", what, sender and sender.id, message.chat_id)
     await message.reply_text(escape(refusal))
     return None
 

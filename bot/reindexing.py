@@ -1,6 +1,6 @@
 """/reindex: rebuild the index in a thread, edit one progress message, then swap the searcher.
 
-The old searcher keeps answering until ``bot_data["searcher"]`` is replaced; a failed build
+The old searcher keeps answering until ``BotData.searcher`` is replaced; a failed build
 leaves it serving (``build_index`` swaps the directory only after a complete write).
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import MutableMapping
-from typing import Any
 
 from telegram import Message
 from telegram.error import TelegramError
@@ -18,7 +16,7 @@ from telegram.error import TelegramError
 from bot import messages
 from bot.command_texts import format_failure, format_progress, format_report
 from bot.formatting import escape
-from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
+from bot.state import BotData
 from index import (
     BuildProgress,
     BuildReport,
@@ -64,43 +62,38 @@ class _ProgressMessage:
                 await self.show(self.latest)
 
 
-async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
+async def reindex(message: Message, data: BotData) -> None:
     """Rebuild from DATA_DIR off the event loop, reporting in one edited reply to ``message``.
 
     The caller checks ``reindex_lock`` first; taking it here happens before any await, so
     two concurrent /reindex cannot both start.
     """
-    services = services_of(bot_data)
-    async with services.reindex_lock:
+    async with data.reindex_lock:
         started = escape(messages.REINDEX_STARTED)
         progress = _ProgressMessage(await message.reply_text(started), started)
         finished = asyncio.Event()
-        follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
+        follower = asyncio.create_task(progress.follow(finished, data.progress_interval_s))
         try:
-            text = await _rebuild(services, bot_data, progress)
+            text = await _rebuild(data, progress)
         finally:
             finished.set()
             await follower
         await progress.show(text)
 
 
-async def _rebuild(
-    services: Services, bot_data: MutableMapping[Any, Any], progress: _ProgressMessage
-) -> str:
+async def _rebuild(data: BotData, progress: _ProgressMessage) -> str:
     """Build and load a new index; swap it in on success. Return the text to show."""
-    search_settings = searcher_of(bot_data).settings
+    search_settings = data.searcher.settings
     try:
-        report, searcher = await asyncio.to_thread(
-            _build, services, search_settings, progress.update
-        )
+        report, searcher = await asyncio.to_thread(_build, data, search_settings, progress.update)
     except RetrievalError as exc:
         logger.warning("reindex failed, the old index keeps serving: %s", exc)
         return format_failure(str(exc))
     except Exception:
         logger.exception("reindex failed, the old index keeps serving")
         return format_failure(None)
-    bot_data[SEARCHER_KEY] = searcher
-    services.pages.new_generation()
+    data.searcher = searcher
+    data.pages.clear()  # buttons of older answers ask their question again
     logger.info(
         "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
         report.articles,
@@ -115,15 +108,13 @@ async def _rebuild(
 
 
 def _build(
-    services: Services, search_settings: SearchSettings, progress: BuildProgress
+    data: BotData, search_settings: SearchSettings, progress: BuildProgress
 ) -> tuple[BuildReport, Searcher]:
     """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
-    settings = services.settings
+    settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
-        report = build_index(
-            settings.data_dir, settings.index_dir, services.embedder, cache, progress
-        )
+        report = build_index(settings.data_dir, settings.index_dir, data.embedder, cache, progress)
     finally:
         cache.close()
-    return report, load_index(settings.index_dir, services.embedder, search_settings)
+    return report, load_index(settings.index_dir, data.embedder, search_settings)

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from telegram.ext import ContextTypes
-
-from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
+from bot.state import BotData, Context
 from index import (
     BuildReport,
     EmbeddingCache,
@@ -31,35 +28,31 @@ logger = logging.getLogger(__name__)
 SYNC_JOB = "sync"
 
 
-async def fetch_into_archive(
-    bot_data: MutableMapping[Any, Any], urls: Sequence[str]
-) -> FetchReport:
+async def fetch_into_archive(data: BotData, urls: Sequence[str]) -> FetchReport:
     """Fetch ``urls`` into DATA_DIR (in a thread) and update the index when anything changed."""
-    services = services_of(bot_data)
-    web = services.settings.web
+    web = data.settings.web
 
     def fetch() -> FetchReport:
-        with Fetcher(web.allow_private_urls, services.fetch_delay_s) as fetcher:
-            return fetch_urls(urls, services.settings.data_dir, fetcher)
+        with Fetcher(web.allow_private_urls, data.fetch_delay_s) as fetcher:
+            return fetch_urls(urls, data.settings.data_dir, fetcher)
 
-    async with services.fetch_lock:  # one writer of data/web/fetch-state.json at a time
+    async with data.fetch_lock:  # one writer of data/web/fetch-state.json at a time
         report = await asyncio.to_thread(fetch)
     if report.new or report.changed:
-        await update_index(bot_data)
+        await update_index(data)
     return report
 
 
-async def update_index(bot_data: MutableMapping[Any, Any]) -> BuildReport:
+async def update_index(data: BotData) -> BuildReport:
     """Rebuild the index from DATA_DIR and swap the searcher in (one update at a time).
 
     Raises:
         RetrievalError: the build failed; the old searcher keeps serving.
     """
-    services = services_of(bot_data)
-    async with services.reindex_lock:
-        report, searcher = await asyncio.to_thread(_build, services, bot_data)
-        bot_data[SEARCHER_KEY] = searcher
-        services.pages.new_generation()
+    async with data.reindex_lock:
+        report, searcher = await asyncio.to_thread(_build, data)
+        data.searcher = searcher
+        data.pages.clear()  # buttons of older answers ask their question again
     logger.info(
         "index updated: %d articles, %d chunks (+%d ~%d -%d) in %.1f s",
         report.articles,
@@ -72,9 +65,9 @@ async def update_index(bot_data: MutableMapping[Any, Any]) -> BuildReport:
     return report
 
 
-async def scheduled_sync(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def scheduled_sync(context: Context) -> None:
     """The SYNC_EVERY job: fetch FEEDS and SITEMAPS, update the index, log the counts."""
-    sources = services_of(context.bot_data).settings.web.sources
+    sources = context.bot_data.settings.web.sources
     try:
         report = await fetch_into_archive(context.bot_data, sources)
     except RetrievalError as exc:
@@ -85,12 +78,12 @@ async def scheduled_sync(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("scheduled sync: %s: %s", failure.url, failure.reason)
 
 
-def _build(services: Services, bot_data: MutableMapping[Any, Any]) -> tuple[BuildReport, Searcher]:
-    settings = services.settings
+def _build(data: BotData) -> tuple[BuildReport, Searcher]:
+    """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
+    settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
-        report = build_index(settings.data_dir, settings.index_dir, services.embedder, cache)
+        report = build_index(settings.data_dir, settings.index_dir, data.embedder, cache)
     finally:
         cache.close()
-    search_settings = searcher_of(bot_data).settings
-    return report, load_index(settings.index_dir, services.embedder, search_settings)
+    return report, load_index(settings.index_dir, data.embedder, data.searcher.settings)

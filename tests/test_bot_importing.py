@@ -10,7 +10,6 @@ import pytest
 
 from bot import messages
 from bot.app import BotApplication
-from bot.services import searcher_of, services_of
 from bot.syncing import SYNC_JOB, scheduled_sync
 from index import Searcher
 from tests.bot_fixtures import ADMIN_ID, JSON, bot_running, make_settings, sent_to
@@ -44,7 +43,7 @@ async def bot(
         SYNC_EVERY="60",
     )
     async with bot_running(settings, bot_searcher) as app:
-        services_of(app.bot_data).fetch_delay_s = 0
+        app.bot_data.fetch_delay_s = 0
         yield app
 
 
@@ -137,7 +136,7 @@ async def test_an_admins_file_is_saved_indexed_and_its_bad_lines_listed(
     assert 'ha-giang.jsonl:2: field "text" is missing or empty' in text
     assert fake.calls_of("getFile") and fake.calls_of("download")
     assert (tiny_data / "uploads" / "ha-giang.jsonl").read_text(encoding="utf-8") == rows
-    assert searcher_of(bot.bot_data).manifest.articles == 6
+    assert bot.bot_data.searcher.manifest.articles == 6
 
 
 async def test_a_file_of_another_type_is_refused_before_download(
@@ -173,7 +172,7 @@ async def test_remove_deletes_the_article_and_its_paragraphs(
     sent = await says(fake, chat, admin, "/remove https://vtc.vn/pho-yen")
     assert await reply_to(fake, sent, "Đã xoá") == "Đã xoá: Phổ Yên đạt nhiều kết quả năm 2023"
     assert not (tiny_data / "pho-yen.md").exists()
-    assert searcher_of(bot.bot_data).manifest.articles == 4
+    assert bot.bot_data.searcher.manifest.articles == 4
     unknown = await says(fake, chat, admin, "/remove khong-co-bai-nay")
     assert "No article with id or url 'khong-co-bai-nay'" in await reply_to(
         fake, unknown, "Không xoá được"
@@ -188,7 +187,7 @@ async def test_sync_fetches_feeds_and_sitemaps_now_and_reports_the_counts(
     await reply_to(fake, sent, "Đang lấy bài mới từ 2 nguồn")
     text = await reply_to(fake, sent, "Đã lấy xong")
     assert "3 bài mới, 0 bài sửa, 0 bài không đổi, 0 lỗi." in text
-    assert searcher_of(bot.bot_data).manifest.articles == 8
+    assert bot.bot_data.searcher.manifest.articles == 8
 
 
 async def test_sync_every_schedules_the_same_fetch(
@@ -199,7 +198,7 @@ async def test_sync_every_schedules_the_same_fetch(
     assert job.job.trigger.interval.total_seconds() == 3600
     bot.job_queue.run_once(scheduled_sync, 0)
     async with asyncio.timeout(20):
-        while searcher_of(bot.bot_data).manifest.articles < 8:  # noqa: ASYNC110 - no event
+        while bot.bot_data.searcher.manifest.articles < 8:  # noqa: ASYNC110 - no event
             await asyncio.sleep(0.05)
     assert site.hits[BUCKWHEAT.path] == 1
 
