@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -16,20 +16,24 @@ from telegram.ext import (
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from bot import handlers, messages
+from bot import handlers, importing, messages
 from bot.config import Settings
 from bot.errors import error_handler
 from bot.inbox import Inbox
+from bot.paging import MORE_PATTERN, NEXT_PATTERN, VOTE_PATTERN
 from bot.processing import GracefulApplication, InboxProcessor, replay_unfinished
-from bot.services import install, searcher_of, services_of
+from bot.state import BotData
+from bot.syncing import SYNC_JOB, scheduled_sync
 from bot.transport import RetryingRequest, RetryPolicy
-from index import Searcher
+from index import AnswerLog, Searcher
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +41,20 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 3
 # PTB polls getUpdates alone on its own connection; everything else shares this pool.
 CONNECTION_POOL_SIZE = 256
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-BotApplication = Application[Any, Any, Any, Any, Any, Any]
+# Telegram remembers the last list: it must name every update type a handler below takes.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.GUEST_MESSAGE,
+]
+BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 
 _MESSAGE = filters.UpdateType.MESSAGE
+_ASKING = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
 _PRIVATE = _MESSAGE & filters.ChatType.PRIVATE
+_LINKS = filters.Entity(MessageEntity.URL) & ~filters.FORWARDED
 _NOT_TEXT = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -57,11 +70,15 @@ _NOT_TEXT = (
 
 
 def build_application(
-    settings: Settings, searcher: Searcher, rate_limiter: BaseRateLimiter[Any] | None = None
+    settings: Settings,
+    searcher: Searcher,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> BotApplication:
     """Return the bot's Application; ``rate_limiter`` defaults to ``AIORateLimiter``.
 
-    Used by :func:`run` and by the tests, which drive it against a fake Bot API server.
+    Answers are logged to ANSWER_LOG. A reply whose question was deleted in the meantime is
+    sent without the reply (``allow_sending_without_reply``), so the answer is not lost.
+    Used by :func:`run` and by the tests, against a fake Bot API server.
     """
     builder = ApplicationBuilder().token(settings.token)
     if settings.api_base_url:
@@ -74,16 +91,28 @@ def build_application(
     application = (
         builder.defaults(defaults)
         .application_class(GracefulApplication)
+        .context_types(ContextTypes(bot_data=BotData))
         .request(_request(settings, CONNECTION_POOL_SIZE))
         .get_updates_request(_request(settings, 1))
-        .concurrent_updates(InboxProcessor(Inbox(settings.inbox_file)))
+        .concurrent_updates(InboxProcessor(Inbox(settings.answer_log)))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=MAX_RETRIES))
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
-    install(application.bot_data, settings, searcher)
+    application.bot_data.install(settings, searcher, open_answer_log(settings))
     _add_handlers(application)
+    _schedule_sync(application, settings)
     return application
+
+
+def open_answer_log(settings: Settings) -> AnswerLog:
+    """Open the answer log at ANSWER_LOG with the privacy settings."""
+    return AnswerLog(
+        settings.answer_log,
+        log_user_ids=settings.log_user_ids,
+        log_questions=settings.log_questions,
+    )
 
 
 def run(settings: Settings, searcher: Searcher) -> None:
@@ -122,26 +151,60 @@ def _request(settings: Settings, pool_size: int) -> RetryingRequest:
 
 
 def _add_handlers(application: BotApplication) -> None:
+    # Before the guard: the new id of an upgraded group is not in ALLOWED_CHAT_IDS yet.
+    migrate = filters.StatusUpdate.MIGRATE & _MESSAGE
+    application.add_handler(MessageHandler(migrate, handlers.migrated), group=-2)
     application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
     application.add_handlers(
         [
+            # First: in PTB 22.8 message filters also match guest messages.
+            MessageHandler(filters.UpdateType.GUEST_MESSAGE, handlers.guest_question),
+            InlineQueryHandler(handlers.inline_query),
             CommandHandler("start", handlers.start, _MESSAGE),
             CommandHandler("help", handlers.help_command, _MESSAGE),
-            CommandHandler("ask", handlers.ask, _MESSAGE),
+            CommandHandler("ask", handlers.ask, _ASKING),
             CommandHandler("reindex", handlers.reindex, _MESSAGE),
             CommandHandler("stats", handlers.stats, _MESSAGE),
-            MessageHandler(_MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.answer_question),
+            CommandHandler("add", importing.add_command, _MESSAGE),
+            CommandHandler("remove", importing.remove_command, _MESSAGE),
+            CommandHandler("sync", importing.sync_command, _MESSAGE),
+            MessageHandler(_PRIVATE & filters.FORWARDED, importing.add_forward),
+            MessageHandler(_PRIVATE & filters.Document.ALL, importing.add_document),
+            MessageHandler(
+                _PRIVATE & filters.TEXT & _LINKS & ~filters.COMMAND, importing.add_links
+            ),
+            MessageHandler(
+                _ASKING & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND,
+                handlers.answer_question,
+            ),
             MessageHandler(_PRIVATE & filters.COMMAND, handlers.unknown_command),
             MessageHandler(_PRIVATE & _NOT_TEXT, handlers.non_text_hint),
-            CallbackQueryHandler(handlers.press_button),
+            CallbackQueryHandler(handlers.show_more, pattern=MORE_PATTERN),
+            CallbackQueryHandler(handlers.show_next, pattern=NEXT_PATTERN),
+            CallbackQueryHandler(handlers.vote, pattern=VOTE_PATTERN),
+            CallbackQueryHandler(handlers.stale_button),
         ]
     )
     application.add_error_handler(error_handler)
 
 
+def _schedule_sync(application: BotApplication, settings: Settings) -> None:
+    """Fetch FEEDS and SITEMAPS every SYNC_EVERY minutes (PTB's JobQueue), if both are set."""
+    minutes = settings.sync_every_minutes
+    if not minutes or not settings.web.sources:
+        return
+    if application.job_queue is None:
+        logger.warning("SYNC_EVERY is set but PTB's job queue is missing: pip install -e .")
+        return
+    application.job_queue.run_repeating(
+        scheduled_sync, interval=minutes * 60, first=minutes * 60, name=SYNC_JOB
+    )
+    logger.info("fetching %d sources every %d minutes", len(settings.web.sources), minutes)
+
+
 async def _post_init(application: BotApplication) -> None:
     """Register the command menu and log what the bot serves and can see."""
-    bot, settings = application.bot, services_of(application.bot_data).settings
+    bot, settings = application.bot, application.bot_data.settings
     await bot.set_my_commands([BotCommand(name, text) for name, text in messages.COMMANDS])
     every_command = [BotCommand(n, t) for n, t in messages.COMMANDS + messages.ADMIN_COMMANDS]
     for admin_id in sorted(settings.admin_ids):
@@ -149,7 +212,7 @@ async def _post_init(application: BotApplication) -> None:
             await bot.set_my_commands(every_command, scope=BotCommandScopeChat(admin_id))
         except TelegramError as exc:
             logger.info("admin command menu not set for user %s: %s", admin_id, exc)
-    manifest = searcher_of(application.bot_data).manifest
+    manifest = application.bot_data.searcher.manifest
     logger.info(
         "bot @%s ready: %d chunks of %d articles, model %s (dim %d), index built %s",
         bot.username,
@@ -165,6 +228,11 @@ async def _post_init(application: BotApplication) -> None:
             "miss @mentions; turn it off with @BotFather /setprivacy or make the bot an admin"
         )
     await replay_unfinished(application)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    """Close the answer log."""
+    application.bot_data.log.close()
 
 
 def _file_url(base_url: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from index import (
+    DEFAULT_ANSWER_LOG,
     DEFAULT_CACHE_DIR,
     DEFAULT_CACHE_FILE,
     DEFAULT_DATA_DIR,
@@ -17,11 +18,14 @@ from index import (
     DEFAULT_MODEL,
     DEFAULT_TOP_K,
     MAX_ARTICLE_BYTES,
+    SettingsError,
+    WebSettings,
 )
+from index import read_env_file as read_index_env_file
 
 ENV_FILE = Path(".env")
-DEFAULT_INBOX_FILE = Path("var/state/inbox.sqlite")
 MAX_TOP_K = 20
+MAX_SYNC_EVERY_MINUTES = 7 * 24 * 60
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -53,7 +57,13 @@ class Settings:
     top_k: int = DEFAULT_TOP_K
     rate_limit_per_minute: int = 20
     max_question_chars: int = 500
+    answer_log: Path = DEFAULT_ANSWER_LOG
+    feedback_buttons: bool = True
+    log_user_ids: bool = False
+    log_questions: bool = True
     log_level: str = "INFO"
+    web: WebSettings = field(default_factory=WebSettings)
+    sync_every_minutes: int = 0
     # Telegram delivery (bot/transport.py): sends wait this long for Telegram's slow moments.
     read_timeout_s: float = 30.0
     write_timeout_s: float = 30.0
@@ -61,8 +71,7 @@ class Settings:
     send_retries: int = 4
     retry_backoff_s: float = 0.5
     flood_wait_max_s: float = 120.0
-    # Questions received but not yet answered survive a crash here (bot/inbox.py).
-    inbox_file: Path = DEFAULT_INBOX_FILE
+    # Unanswered questions survive a crash in the answer log's file (bot/inbox.py).
     inbox_max_age_min: int = 10
     max_article_bytes: int = MAX_ARTICLE_BYTES
 
@@ -95,7 +104,13 @@ class Settings:
                 "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, 0, 10_000
             ),
             max_question_chars=reader.integer("MAX_QUESTION_CHARS", cls.max_question_chars, 10),
+            answer_log=Path(reader.text("ANSWER_LOG") or cls.answer_log),
+            feedback_buttons=reader.boolean("FEEDBACK_BUTTONS", cls.feedback_buttons),
+            log_user_ids=reader.boolean("LOG_USER_IDS"),
+            log_questions=reader.boolean("LOG_QUESTIONS", cls.log_questions),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
+            web=_web_settings(environ, reader.problems),
+            sync_every_minutes=reader.integer("SYNC_EVERY", 0, 0, MAX_SYNC_EVERY_MINUTES),
             read_timeout_s=reader.number("TELEGRAM_READ_TIMEOUT_S", cls.read_timeout_s, 0.1),
             write_timeout_s=reader.number("TELEGRAM_WRITE_TIMEOUT_S", cls.write_timeout_s, 0.1),
             connect_timeout_s=reader.number(
@@ -104,7 +119,6 @@ class Settings:
             send_retries=reader.integer("TELEGRAM_RETRIES", cls.send_retries, 0, 20),
             retry_backoff_s=reader.number("TELEGRAM_RETRY_BACKOFF_S", cls.retry_backoff_s, 0.0),
             flood_wait_max_s=reader.number("FLOOD_WAIT_MAX_S", cls.flood_wait_max_s, 0.0),
-            inbox_file=Path(reader.text("INBOX_FILE") or cls.inbox_file),
             inbox_max_age_min=reader.integer("INBOX_MAX_AGE_MIN", cls.inbox_max_age_min, 0),
             max_article_bytes=reader.integer("MAX_ARTICLE_BYTES", cls.max_article_bytes, 1),
         )
@@ -117,21 +131,19 @@ class Settings:
 
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines (``#`` comments, optional ``export`` and quotes) of ``path``."""
-    if not path.is_file():
-        return {}
-    values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.removeprefix("export ").partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ConfigError(f"{path}:{number}: expected KEY=VALUE; fix or remove the line.")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key] = value
-    return values
+    try:
+        return read_index_env_file(path)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _web_settings(environ: Mapping[str, str], problems: list[str]) -> WebSettings:
+    """FEEDS, SITEMAPS and ALLOW_PRIVATE_URLS, read as ``python -m index fetch`` reads them."""
+    try:
+        return WebSettings.from_env(environ)
+    except SettingsError as exc:
+        problems.extend(line.removeprefix("- ") for line in str(exc).splitlines()[1:])
+        return WebSettings()
 
 
 def settings_from_environment(env_file: Path = ENV_FILE) -> Settings:
@@ -174,8 +186,10 @@ class _Reader:
             return default
         return number
 
-    def boolean(self, name: str) -> bool:
+    def boolean(self, name: str, default: bool = False) -> bool:
         value = self.text(name).lower()
+        if not value:
+            return default
         if value not in _TRUE + _FALSE:
             self.problems.append(f"{name}={value!r} must be true or false.")
         return value in _TRUE

@@ -1,5 +1,8 @@
 """The durable inbox: updates received but not yet handled, kept in SQLite across crashes.
 
+It is one table in the answer log's file (``ANSWER_LOG``); an update's content is kept only
+until it is handled, then only its id and state remain (a week), to refuse late duplicates.
+
 An update is written when it arrives and marked done when its handling finished (answered,
 or an apology sent). At start, unfinished updates younger than ``INBOX_MAX_AGE_MIN`` are
 handled again; older ones are marked expired. An update id is handled at most once per run
@@ -57,7 +60,10 @@ class Inbox:
 
     def finish(self, update_id: int) -> None:
         """Mark ``update_id`` handled."""
-        self._write("UPDATE inbox SET state = ? WHERE update_id = ?", (DONE, update_id))
+        # The update (question text, user ids) is kept only while it may need an answer.
+        self._write(
+            "UPDATE inbox SET state = ?, payload = '' WHERE update_id = ?", (DONE, update_id)
+        )
         self._claimed.discard(update_id)
 
     def release(self, update_id: int) -> None:
@@ -75,7 +81,7 @@ class Inbox:
         try:
             with self._db:
                 expired = self._db.execute(
-                    "UPDATE inbox SET state = ? WHERE state = ? AND received_at < ?",
+                    "UPDATE inbox SET state = ?, payload = '' WHERE state = ? AND received_at < ?",
                     (EXPIRED, PENDING, now - max_age_s),
                 ).rowcount
                 self._db.execute(

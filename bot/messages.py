@@ -15,6 +15,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("reindex", "Cập nhật chỉ mục từ thư mục bài báo"),
     ("stats", "Thống kê chỉ mục và số câu hỏi"),
+    ("add", "Thêm bài từ đường link (bài, RSS, sitemap): /add URL"),
+    ("remove", "Xoá một bài: /remove URL hoặc mã bài"),
+    ("sync", "Lấy bài mới từ FEEDS và SITEMAPS ngay"),
 )
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "Giá trị xuất khẩu của Phổ Yên năm 2023 là bao nhiêu?",
@@ -42,7 +45,10 @@ NOT_FOUND = (
 EMPTY_QUERY = "Bạn muốn hỏi gì? Hãy gửi câu hỏi bằng tiếng Việt, ví dụ: {example}"
 ASK_USAGE = "Cách dùng: /ask câu hỏi của bạn, ví dụ: /ask {example}"
 QUESTION_TRUNCATED = "Câu hỏi dài quá nên tôi chỉ dùng {max_chars} ký tự đầu."
-NON_TEXT_HINT = "Tôi chỉ đọc được tin nhắn chữ. Hãy gõ câu hỏi của bạn."
+NON_TEXT_HINT = (
+    "Tôi chỉ đọc được chữ: tin nhắn chữ hoặc chú thích của ảnh, video, tệp. "
+    "Hãy gõ câu hỏi của bạn."
+)
 UNKNOWN_COMMAND = "Tôi không hiểu lệnh này. Gõ /help để xem hướng dẫn."
 RATE_LIMITED = "Bạn hỏi hơi nhanh (tối đa {limit} câu mỗi phút). Vui lòng đợi một chút."
 NOT_ALLOWED = "Xin lỗi, bot này chỉ phục vụ những cuộc trò chuyện được cho phép."
@@ -56,6 +62,10 @@ SOURCE_LINK = "nguồn"
 BUTTON_MORE = "Xem thêm"
 BUTTON_NEXT = "Đoạn kế tiếp"
 BUTTON_NEXT_NUMBERED = "Đoạn kế tiếp ({number})"
+BUTTON_UP = "👍"
+BUTTON_DOWN = "👎"
+VOTE_COUNTED = "Đã ghi nhận đánh giá của bạn. Cảm ơn!"
+VOTE_UNCHANGED = "Bạn đã đánh giá như vậy rồi."
 STALE_BUTTON = "Kết quả này đã hết hạn. Vui lòng hỏi lại."
 ALREADY_SHOWN = "Đã hiển thị ở trên."
 NO_NEXT_PARAGRAPH = "Đây là đoạn cuối của bài."
@@ -94,8 +104,19 @@ STATS = (
     "• Đoạn: {chunks}\n"
     "• Mô hình: {model}\n"
     "• Chỉ mục tạo lúc {built_at} ({age} trước)\n"
-    "• Câu hỏi đã trả lời từ khi khởi động: {questions}"
+    "• Câu hỏi đã trả lời từ khi khởi động: {questions}\n"
+    "• Câu hỏi hôm nay: {today}; {days} ngày qua: {period}\n"
+    "• Trả lời được: {answered} ({answered_pct}%); không tìm thấy: {not_found} "
+    "({not_found_pct}%)\n"
+    "• Đánh giá: 👍 {up} · 👎 {down}"
 )
+STATS_GAPS = "Câu hỏi chưa trả lời được, hỏi nhiều nhất trong {days} ngày qua:"
+STATS_GAP = "{number}. {question} ({asked} lần)"
+STATS_NO_GAPS = "Không có câu hỏi nào chưa trả lời được trong {days} ngày qua."
+
+INLINE_EMPTY_TITLE = "Gõ câu hỏi sau tên bot"
+INLINE_EMPTY = "Gõ câu hỏi bằng tiếng Việt sau tên bot, ví dụ: {example}"
+INLINE_NOT_FOUND_TITLE = "Không tìm thấy"
 AGE_MINUTES = "{count} phút"
 AGE_HOURS = "{count} giờ"
 AGE_DAYS = "{count} ngày"
@@ -103,3 +124,49 @@ AGE_DAYS = "{count} ngày"
 TERMINAL_GREETING = "Hỏi đáp tin tức: gõ câu hỏi rồi Enter; gõ exit hoặc Ctrl+D để thoát."
 TERMINAL_PROMPT = "Câu hỏi: "
 TERMINAL_EXIT_WORDS: frozenset[str] = frozenset({"exit", "quit", "thoát", "thoat"})
+
+# Bringing in articles (admins): links, /add, files, forwarded posts, /remove, /sync.
+ADD_USAGE = "Cách dùng: /add URL — đường link bài báo, RSS/Atom hoặc sitemap (có thể nhiều link)."
+ADDING = "Đang tải {count} đường link…"
+ADDED = "Đã thêm: {title} ({paragraphs} đoạn)"
+UPDATED = "Đã cập nhật: {title} ({paragraphs} đoạn)"
+NOTHING_NEW = "Không có gì mới: {count} bài đã có và không thay đổi."
+NOT_ADDED = "Không thêm được {url}: {reason}"
+LINKS_ADMIN_ONLY = (
+    "Chỉ quản trị viên mới thêm được bài báo bằng đường link. Hãy gửi câu hỏi bằng chữ."
+)
+UPLOAD_ADMIN_ONLY = "Chỉ quản trị viên mới gửi được tệp bài báo. Hãy gửi câu hỏi bằng chữ."
+UPLOAD_WRONG_TYPE = "Tôi chỉ nhận tệp .md, .txt, .html hoặc .jsonl."
+UPLOAD_TOO_LARGE = "Tệp lớn quá ({size} MB): bot chỉ tải được tệp tối đa {limit} MB."
+UPLOAD_SAVED = "Đã lưu {name}: thêm {count} bài."
+UPLOAD_ARTICLE = "• {title} ({paragraphs} đoạn)"
+UPLOAD_SKIPPED = "Bỏ qua:"
+UPLOAD_FAILED = "Không lưu được {name}: {reason}"
+FORWARD_NOT_CHANNEL = "Chỉ thêm được bài chuyển tiếp từ một kênh tin tức."
+FORWARD_EMPTY = "Bài chuyển tiếp không có chữ nên không thêm được."
+REMOVE_USAGE = "Cách dùng: /remove URL hoặc mã bài (ví dụ: web/baochinhphu.vn/ten-bai)."
+REMOVED = "Đã xoá: {title}"
+REMOVE_FAILED = "Không xoá được: {reason}"
+SYNC_NOT_CONFIGURED = "Chưa cấu hình FEEDS hoặc SITEMAPS nên không có gì để lấy."
+SYNC_STARTED = "Đang lấy bài mới từ {count} nguồn…"
+SYNC_DONE = (
+    "Đã lấy xong trong {seconds} giây: {new} bài mới, {changed} bài sửa, "
+    "{unchanged} bài không đổi, {failed} lỗi."
+)
+INDEX_NOT_UPDATED = "Đã lưu bài nhưng chưa cập nhật được chỉ mục: {reason}"
+# Why a page could not be fetched: (words in the fetcher's reason, what the admin reads).
+FETCH_REASONS: tuple[tuple[str, str], ...] = (
+    ("HTTP 404", "trang không tồn tại (404)"),
+    ("HTTP", "máy chủ báo lỗi"),
+    ("timed out", "quá thời gian chờ"),
+    ("redirects", "chuyển hướng quá nhiều lần"),
+    ("larger than", "trang quá lớn"),
+    ("not an HTML page", "không phải trang HTML, RSS hay sitemap"),
+    ("charset", "sai bảng mã ký tự"),
+    ("no article text", "không tìm thấy nội dung bài báo"),
+    ("robots.txt", "trang web không cho phép tải (robots.txt)"),
+    ("private", "địa chỉ nội bộ bị chặn (ALLOW_PRIVATE_URLS)"),
+    ("only http", "chỉ nhận đường link http:// hoặc https://"),
+    ("host name not found", "không tìm thấy tên miền"),
+    ("network error", "lỗi mạng"),
+)

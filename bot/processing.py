@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bot.inbox import Inbox
-from bot.services import services_of
+from bot.state import BotData
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ class GracefulApplication(Application):
 
     async def stop(self) -> None:
         """Signal ``stopping``, give running updates ``STOP_GRACE_S``, cancel the rest, stop."""
-        services_of(self.bot_data).stopping.set()
+        if isinstance(self.bot_data, BotData):
+            self.bot_data.stopping.set()
         stopping = asyncio.ensure_future(super().stop())
         done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_S)
         processor = self.update_processor
@@ -96,7 +97,9 @@ async def replay_unfinished(application: Application[Any, Any, Any, Any, Any, An
     processor = application.update_processor
     if not isinstance(processor, InboxProcessor):
         return
-    max_age_s = services_of(application.bot_data).settings.inbox_max_age_min * 60.0
+    if not isinstance(application.bot_data, BotData):
+        return
+    max_age_s = application.bot_data.settings.inbox_max_age_min * 60.0
     payloads = processor.inbox.unfinished(max_age_s)
     for payload in payloads:
         try:

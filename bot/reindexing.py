@@ -1,6 +1,6 @@
 """/reindex: rebuild the index in a thread, edit one progress message, then swap the searcher.
 
-The old searcher keeps answering until ``bot_data["searcher"]`` is replaced; a failed build
+The old searcher keeps answering until ``BotData.searcher`` is replaced; a failed build
 leaves it serving (``build_index`` swaps the directory only after a complete write).
 """
 
@@ -10,9 +10,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
 
 from telegram import Message
 from telegram.error import TelegramError
@@ -25,7 +23,7 @@ from bot.command_texts import (
     format_storage_failure,
 )
 from bot.formatting import escape
-from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
+from bot.state import BotData
 from index import (
     BuildProgress,
     BuildReport,
@@ -82,41 +80,36 @@ class _ProgressMessage:
                 await self.show(self.latest)
 
 
-async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
+async def reindex(message: Message, data: BotData) -> None:
     """Rebuild from DATA_DIR off the event loop, reporting in one edited reply to ``message``.
 
     The caller checks ``reindex_lock`` first; taking it here happens before any await, so
     two concurrent /reindex cannot both start.
     """
-    services = services_of(bot_data)
-    async with services.reindex_lock:
+    async with data.reindex_lock:
         started = escape(messages.REINDEX_STARTED)
         sent = await message.reply_text(started)
-        progress = _ProgressMessage(sent, started, services.stopping)
+        progress = _ProgressMessage(sent, started, data.stopping)
         finished = asyncio.Event()
-        follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
+        follower = asyncio.create_task(progress.follow(finished, data.progress_interval_s))
         text = escape(messages.REINDEX_INTERRUPTED)  # if cancelled at shutdown before the end
         try:
-            text = await _rebuild(services, bot_data, progress)
+            text = await _rebuild(data, progress)
         finally:
             finished.set()
             await follower
             await progress.show(text)
 
 
-async def _rebuild(
-    services: Services, bot_data: MutableMapping[Any, Any], progress: _ProgressMessage
-) -> str:
+async def _rebuild(data: BotData, progress: _ProgressMessage) -> str:
     """Build and load a new index; swap it in on success. Return the text to show."""
-    search_settings = searcher_of(bot_data).settings
+    search_settings = data.searcher.settings
     try:
-        report, searcher = await asyncio.to_thread(
-            _build, services, search_settings, progress.update
-        )
+        report, searcher = await asyncio.to_thread(_build, data, search_settings, progress.update)
     except Exception as exc:
-        return _failure_text(exc, services.settings.index_dir)
-    bot_data[SEARCHER_KEY] = searcher
-    services.pages.new_generation()
+        return _failure_text(exc, data.settings.index_dir)
+    data.searcher = searcher
+    data.pages.clear()  # buttons of older answers ask their question again
     logger.info(
         "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
         report.articles,
@@ -146,20 +139,20 @@ def _failure_text(exc: Exception, index_dir: Path) -> str:
 
 
 def _build(
-    services: Services, search_settings: SearchSettings, progress: BuildProgress
+    data: BotData, search_settings: SearchSettings, progress: BuildProgress
 ) -> tuple[BuildReport, Searcher]:
     """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
-    settings = services.settings
+    settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
         report = build_index(
             settings.data_dir,
             settings.index_dir,
-            services.embedder,
+            data.embedder,
             cache,
             progress,
             max_article_bytes=settings.max_article_bytes,
         )
     finally:
         cache.close()
-    return report, load_index(settings.index_dir, services.embedder, search_settings)
+    return report, load_index(settings.index_dir, data.embedder, search_settings)

@@ -8,6 +8,8 @@ skipped the same way.
 
 from __future__ import annotations
 
+import codecs
+import html
 import json
 import logging
 import os
@@ -131,13 +133,15 @@ def _too_big(
 
 def _read_text(path: Path, problems: list[DataFormatError], allow_nul: bool = False) -> str | None:
     raw = path.read_bytes()
-    if b"\x00" in raw and not allow_nul:
+    # Windows Notepad's "Unicode" is UTF-16 with a BOM: full of NUL bytes, yet text.
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in raw and not utf16 and not allow_nul:
         problems.append(
             DataFormatError(str(path), None, "binary file (NUL bytes); not an article.")
         )
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(
@@ -154,7 +158,8 @@ def _read_article_file(path: Path, root: Path, problems: list[DataFormatError]) 
     text = _read_text(path, problems)
     if text is None:
         return []
-    header, body = _split_header(text)
+    # Web text pasted into files carries &nbsp; &amp; &quot; ...: readers must see the characters.
+    header, body = _split_header(html.unescape(text))
     paragraphs = _paragraphs(body, _BLANK_LINES)
     if not paragraphs:
         problems.append(DataFormatError(str(path), None, "no paragraphs after the header."))
@@ -231,7 +236,8 @@ def _article_from_row(path: Path, number: int, line: str) -> Article:
         raise DataFormatError(
             str(path), number, 'field "text" is missing or empty; fix the row or remove it.'
         )
-    fields = {key: row.get(key) for key in HEADER_KEYS}
+    body = html.unescape(body)
+    fields = {key: _unescaped(row.get(key)) for key in HEADER_KEYS}
     for key, value in fields.items():
         if value is not None and not isinstance(value, str | int):
             raise DataFormatError(str(path), number, f'field "{key}" must be a string.')
@@ -246,3 +252,8 @@ def _article_from_row(path: Path, number: int, line: str) -> Article:
         url=str(fields["url"] or ""),
         origin=f"{path}:{number}",
     )
+
+
+def _unescaped(value: object) -> object:
+    """Decode HTML character references in a string field; other values are left as they are."""
+    return html.unescape(value) if isinstance(value, str) else value

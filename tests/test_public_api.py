@@ -6,6 +6,25 @@ import index
 def test_public_api_is_pinned() -> None:
     assert sorted(index.__all__) == sorted(
         [
+            "DEFAULT_ANSWER_LOG",
+            "DOWN",
+            "MAX_PAGES",
+            "UP",
+            "VIETNAM",
+            "Answer",
+            "AnswerLog",
+            "AnswerStats",
+            "Asking",
+            "Gap",
+            "LoggedAnswer",
+            "Origin",
+            "Period",
+            "Question",
+            "Vote",
+            "clean_question",
+            "daily",
+            "summarize",
+            "top_gaps",
             "BUNDLED_MODEL",
             "DEFAULT_CACHE_DIR",
             "DEFAULT_CACHE_FILE",
@@ -37,11 +56,22 @@ def test_public_api_is_pinned() -> None:
             "load_index",
             "load_or_build_index",
             "normalize_text",
+            "MAX_UPLOAD_BYTES",
+            "UPLOAD_SUFFIXES",
+            "Failure",
+            "FetchedArticle",
+            "FetchError",
+            "Fetcher",
+            "FetchReport",
+            "UploadReport",
+            "fetch_urls",
+            "remove_article",
+            "save_post",
+            "save_upload",
+            "SettingsError",
+            "WebSettings",
+            "read_env_file",
         ]
     )
     for name in index.__all__:
         assert hasattr(index, name), name
-
-
-def test_default_top_k_is_three() -> None:
-    assert index.DEFAULT_TOP_K == 3

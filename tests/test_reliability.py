@@ -245,7 +245,7 @@ async def test_a_question_received_before_a_crash_is_answered_once_after_the_res
     user = fake.add_user(111, "An")
     asked = await fake.user_says(fake.private_chat(user), user, PHO_YEN_QUESTION)
     [queued] = fake.queued  # Telegram resends it too: the crash came before the confirmation
-    inbox = Inbox(fast_retry.inbox_file)
+    inbox = Inbox(fast_retry.answer_log)
     inbox.claim(queued["update_id"], _as_json(queued))
     inbox.close()
     async with bot_running(fast_retry, bot_searcher):
@@ -264,7 +264,7 @@ async def test_a_question_older_than_the_inbox_limit_is_not_answered_after_a_res
     await fake.user_says(fake.private_chat(user), user, PHO_YEN_QUESTION)
     [queued] = fake.queued
     fake.queued.clear()  # confirmed to Telegram before the crash
-    inbox = Inbox(fast_retry.inbox_file)
+    inbox = Inbox(fast_retry.answer_log)
     inbox.claim(queued["update_id"], _as_json(queued), now=0.0)  # received in 1970
     inbox.close()
     async with bot_running(fast_retry, bot_searcher):

@@ -63,7 +63,7 @@ def launch_env(fake: FakeTelegram, data: Path, tmp_path: Path, **extra: str) -> 
             DATA_DIR=str(data),
             INDEX_DIR=str(tmp_path / "index"),
             EMBEDDING_CACHE=str(tmp_path / "cache.sqlite"),
-            INBOX_FILE=str(tmp_path / "inbox.sqlite"),
+            ANSWER_LOG=str(tmp_path / "answers.sqlite"),
             ADMIN_IDS=str(ADMIN_ID),
             TELEGRAM_RETRY_BACKOFF_S="0.05",
             **extra,
