@@ -72,7 +72,12 @@ def load_searcher(settings: Settings) -> Searcher:
     embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir)
     with closing(EmbeddingCache(settings.embedding_cache)) as cache:
         return load_or_build_index(
-            settings.data_dir, settings.index_dir, embedder, cache, ProgressBar(sys.stderr)
+            settings.data_dir,
+            settings.index_dir,
+            embedder,
+            cache,
+            ProgressBar(sys.stderr),
+            max_article_bytes=settings.max_article_bytes,
         )
 
 

@@ -83,7 +83,13 @@ def _build(data: BotData) -> tuple[BuildReport, Searcher]:
     settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
-        report = build_index(settings.data_dir, settings.index_dir, data.embedder, cache)
+        report = build_index(
+            settings.data_dir,
+            settings.index_dir,
+            data.embedder,
+            cache,
+            max_article_bytes=settings.max_article_bytes,
+        )
     finally:
         cache.close()
     return report, load_index(settings.index_dir, data.embedder, data.searcher.settings)

@@ -192,11 +192,14 @@ def load_or_build_index(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: BuildProgress | None = None,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> Searcher:
     """Load the index in ``index_dir``, building it from ``data_dir`` first if there is none."""
     if not (index_dir / MANIFEST_FILE).exists():
         logger.info("no index in %s yet; building it from %s", index_dir, data_dir)
-        build_index(data_dir, index_dir, embedder, cache, progress)
+        build_index(
+            data_dir, index_dir, embedder, cache, progress, max_article_bytes=max_article_bytes
+        )
     return load_index(index_dir, embedder)
 
 
