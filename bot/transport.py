@@ -112,6 +112,13 @@ class RetryingRequest(HTTPXRequest):
             except (TimedOut, NetworkError) as exc:
                 await attempt.after_failure(exc)
                 continue
+            except Exception as exc:
+                if not _loop_running():
+                    # PTB closes a pending start-up coroutine when a stop signal arrives; httpx
+                    # cannot clean up without a loop. Let the coroutine close, so that PTB's
+                    # retry loop does not catch this and try to sleep without a loop.
+                    raise GeneratorExit from exc
+                raise
             if api_method == GET_UPDATES:
                 return code, skip_unparseable(payload)
             if not await attempt.after_answer(code, payload):
@@ -211,6 +218,14 @@ def _repair(body: dict[str, Any]) -> bytes:
             if isinstance(update_id, int):
                 kept.append({"update_id": update_id})
     return json.dumps(body | {"result": kept}).encode()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _retry_after_s(payload: bytes) -> float:

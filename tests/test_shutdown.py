@@ -145,6 +145,20 @@ async def test_sigint_stops_a_serving_bot_with_code_0(
             assert await bot.wait() == 0
 
 
+@pytest.mark.parametrize("method", ["getMe", "deleteWebhook"])
+async def test_sigterm_while_starting_up_exits_0_without_a_traceback(
+    fake: FakeTelegram, tiny_data: Path, tmp_path: Path, method: str
+) -> None:
+    fake.delay_next(method, 3)  # Telegram is slow to answer a start-up call
+    env = launch_env(fake, tiny_data, tmp_path)
+    async with bot_process(["-m", "tests.launch_bot"], env, REPO, tmp_path / "bot.log") as bot:
+        await fake.wait_for(method, timeout=60)
+        bot.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(STOP_BOUND_S):
+            assert await bot.wait() == 0
+    assert "Traceback" not in (tmp_path / "bot.log").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow
 async def test_real_bot_sigterm_during_reindex_exits_0_within_5_s(
     fake: FakeTelegram, tmp_path: Path
