@@ -107,7 +107,8 @@ class Inbox:
     def _open(self, path: Path) -> sqlite3.Connection | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # Short busy timeout: the answer log writes to the same file, from worker threads.
+            db = sqlite3.connect(path, timeout=1.0, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process, not power loss
             db.execute(_SCHEMA)
