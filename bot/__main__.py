@@ -23,6 +23,7 @@ from index import (
     ProgressBar,
     RetrievalError,
     Searcher,
+    SearchSettings,
     SentenceTransformerEmbedder,
     load_or_build_index,
 )
@@ -71,7 +72,7 @@ def load_searcher(settings: Settings) -> Searcher:
     logger.info("loading embedding model %s", settings.embedding_model)
     embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir)
     with closing(EmbeddingCache(settings.embedding_cache)) as cache:
-        return load_or_build_index(
+        searcher = load_or_build_index(
             settings.data_dir,
             settings.index_dir,
             embedder,
@@ -79,6 +80,8 @@ def load_searcher(settings: Settings) -> Searcher:
             ProgressBar(sys.stderr),
             max_article_bytes=settings.max_article_bytes,
         )
+    searcher.settings = SearchSettings(min_confidence=settings.min_confidence)
+    return searcher
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -15,6 +15,7 @@ from index import (
     DEFAULT_CACHE_FILE,
     DEFAULT_DATA_DIR,
     DEFAULT_INDEX_DIR,
+    DEFAULT_MIN_CONFIDENCE,
     DEFAULT_MODEL,
     DEFAULT_TOP_K,
     MAX_ARTICLE_BYTES,
@@ -55,6 +56,7 @@ class Settings:
     model_cache_dir: Path = DEFAULT_CACHE_DIR
     embedding_cache: Path = DEFAULT_CACHE_FILE
     top_k: int = DEFAULT_TOP_K
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
     rate_limit_per_minute: int = 20
     max_question_chars: int = 500
     answer_log: Path = DEFAULT_ANSWER_LOG
@@ -100,6 +102,7 @@ class Settings:
             model_cache_dir=Path(reader.text("MODEL_CACHE_DIR") or cls.model_cache_dir),
             embedding_cache=Path(reader.text("EMBEDDING_CACHE") or cls.embedding_cache),
             top_k=reader.integer("TOP_K", cls.top_k, 1, MAX_TOP_K),
+            min_confidence=reader.share("MIN_CONFIDENCE", cls.min_confidence),
             rate_limit_per_minute=reader.integer(
                 "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, 0, 10_000
             ),
@@ -183,6 +186,16 @@ class _Reader:
         number = float(value) if re.fullmatch(r"-?\d+(\.\d+)?", value) else None
         if number is None or number < low:
             self.problems.append(f"{name}={value!r} must be a number of at least {low:g}.")
+            return default
+        return number
+
+    def share(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if not value:
+            return default
+        number = float(value) if re.fullmatch(r"\d+(\.\d+)?", value) else None
+        if number is None or number > 1:
+            self.problems.append(f"{name}={value!r} must be a number between 0 and 1.")
             return default
         return number
 

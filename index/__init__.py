@@ -32,7 +32,7 @@ from index.pipeline import (
     load_or_build_index,
 )
 from index.progress import ProgressBar
-from index.search import DEFAULT_TOP_K, Searcher, SearchSettings
+from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, Searcher, SearchSettings
 from index.settings import SettingsError, WebSettings, read_env_file
 from index.store import Manifest
 from index.text import canonical_text, fold, normalize_text
@@ -58,6 +58,7 @@ __all__ = [
     "DEFAULT_CACHE_FILE",
     "DEFAULT_DATA_DIR",
     "DEFAULT_INDEX_DIR",
+    "DEFAULT_MIN_CONFIDENCE",
     "DEFAULT_MODEL",
     "DEFAULT_TOP_K",
     "DOWN",

@@ -9,6 +9,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
 from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from index.errors import RetrievalError
 from index.evaluation import evaluate
+from index.fitting import examples_of, fit_model, write_weights
 from index.models import Hit
 from index.pipeline import (
     DEFAULT_DATA_DIR,
@@ -26,6 +28,7 @@ from index.pipeline import (
     load_index,
 )
 from index.progress import ProgressBar
+from index.ranker import FITTED_FILE, weights_key
 from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
 from index.settings import WebSettings, environment
 from index.web.fetching import DEFAULT_DELAY_S, DEFAULT_TIMEOUT_S, Fetcher
@@ -151,6 +154,27 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    embedder = _embedder(args)
+    examples = [
+        example
+        for eval_dir in args.eval_dirs
+        for strip in (False, True)
+        for example in examples_of(eval_dir, embedder, _cache(args), args.cross, strip)
+    ]
+    fitted = fit_model(examples)
+    about = {
+        "command": "python -m index fit "
+        + " ".join(str(d) for d in args.eval_dirs)
+        + (f" --cross {args.cross}" if args.cross else ""),
+        "questions": len(examples),
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_weights(args.output, weights_key(embedder.fingerprint), fitted, about)
+    print(f"fitted on {len(examples)} question pools; weights of {embedder.name}: {args.output}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     corpus = args.news / "corpus.jsonl"
     if not corpus.is_file():
@@ -233,6 +257,12 @@ def _parser() -> argparse.ArgumentParser:
             help="MIN_CONFIDENCE: quote a hit only at or above this confidence "
             "(default %(default)s)",
         )
+    fit = command("fit", _fit, "fit the second-stage ranker and no-answer decision")
+    fit.add_argument("eval_dirs", nargs="+", type=Path, help="eval folders (dev, news-dev)")
+    fit.add_argument(
+        "--cross", type=Path, help="corpus folder over which the questions have no answer"
+    )
+    fit.add_argument("--output", type=Path, default=FITTED_FILE)
     bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
     bench.add_argument("--news", type=Path, default=DEFAULT_NEWS_SAMPLE)
     bench.add_argument("--queries", type=int, default=200)

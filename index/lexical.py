@@ -88,6 +88,31 @@ class LexicalIndex:
             return np.zeros(self.matrix.shape[0], dtype=np.float32)
         return np.asarray(self.matrix[:, columns].sum(axis=1), dtype=np.float32).ravel()
 
+    @property
+    def count(self) -> int:
+        """Return how many chunks are indexed (the N of IDF)."""
+        return int(self.matrix.shape[0])
+
+    def document_frequencies(self, query_terms: Iterable[str]) -> dict[str, int]:
+        """Return how many chunks contain each index term (0 for unknown terms)."""
+        indptr = self.matrix.indptr
+        found = {}
+        for term in query_terms:
+            column = self.vocabulary.get(term)
+            found[term] = 0 if column is None else int(indptr[column + 1] - indptr[column])
+        return found
+
+    def presence(self, ids: np.ndarray, query_terms: list[str]) -> np.ndarray:
+        """Return whether each chunk of ``ids`` holds each term: shape ``(len(ids), n_terms)``."""
+        found = np.zeros((len(ids), len(query_terms)), dtype=bool)
+        known = [
+            (i, self.vocabulary[t]) for i, t in enumerate(query_terms) if t in self.vocabulary
+        ]
+        if known and len(ids):
+            columns = self.matrix[:, [column for _, column in known]]
+            found[:, [i for i, _ in known]] = columns[np.asarray(ids)].toarray() > 0
+        return found
+
     def columns(self, query: str) -> list[int]:
         """Return the matrix columns of the query's distinct known terms."""
         return sorted({self.vocabulary[t] for t in terms(query) if t in self.vocabulary})

@@ -1,23 +1,42 @@
-"""Hybrid search: FAISS (dense) and BM25 (lexical) candidates, fused, with a no-answer decision.
+"""Hybrid search in two stages: dense + BM25 candidates, then a fitted ranker and no-answer cut.
 
-Fusion: the dense cosines and BM25 scores of the union of both candidate lists are each turned
-into z-scores over those candidates and mixed with ``dense_weight``. A question typed without
-diacritics gets ``plain_dense_weight`` instead: the embedding model reads "gia tri xuat khau"
-poorly (dense MRR@10 0.29 on the dev set) while folded BM25 does not care. Both weights were
-tuned on ``../shared/eval/dev`` (the plateau is wide: 0.6-0.8 and 0.2-0.3 score within 0.01).
+Stage 1: the dense cosines and BM25 scores of the union of both candidate lists are each turned
+into z-scores over those candidates and mixed with ``dense_weight`` (``plain_dense_weight`` for
+a question typed without diacritics, which the embedding model reads poorly even after
+``index.accents`` puts the diacritics back); the best ``ranking.POOL_SIZE`` go on. Weights tuned
+on ``../shared/eval/dev`` (plateau 0.6-0.8 and 0.2-0.3 within 0.01 MRR@10).
+
+Stage 2 (``index.ranking`` features, ``index.ranker`` weights): a linear ranker orders the pool
+and a logistic decision gives each hit its confidence; ``search`` quotes only hits at or above
+``min_confidence`` (``MIN_CONFIDENCE``). Without fitted weights for the embedding model the
+first stage orders the hits and a word-coverage rule decides.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from index.bundled import BUNDLED_MODEL
+from index.accents import restore_diacritics
 from index.embedding import Embedder
 from index.models import Chunk, Hit
+from index.ranker import (
+    RankingModel,
+    confidences,
+    decision_features,
+    load_ranking_model,
+    rank_scores,
+)
+from index.ranking import (
+    FEATURES,
+    POOL_SIZE,
+    QuestionTerms,
+    pool_features,
+    question_terms,
+    term_list,
+)
 from index.store import Manifest, StoredIndex, stored_vectors
 from index.text import canonical_text, fold, token_spans, tokenize
 
@@ -26,30 +45,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_TOP_K = 3
 DEFAULT_MIN_CONFIDENCE = 0.5
 CANDIDATES = 100
-# Common function words (folded): never bolded, and not counted as evidence of an answer.
-STOPWORDS = frozenset(
-    "va cua la co duoc cac nhung trong cho voi mot nay do thi khi da se den tu tai ve nhu cung "  # noqa: SIM905
-    "nhieu hon ra vao len thanh theo bi o nao gi bao ai sao the nam ngay nhieu bao_nhieu the_nao "
-    "khong gi ai dau nao la_gi".split()
-)
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Logistic no-answer model, (cosine weight, coverage weight, bias) per kind of question."""
-
-    accented: tuple[float, float, float]
-    plain: tuple[float, float, float]
-
-
-# Fit (logistic regression) on the 356 dev questions against the dev corpus (answerable) and
-# against the news sample (not answerable), typed as given and without diacritics; at 0.5 it
-# quotes 90% / 83% of answerable questions and 9% / 16% of unanswerable ones (see README).
-CALIBRATIONS: dict[str, Calibration] = {
-    BUNDLED_MODEL: Calibration(accented=(25.96, 7.55, -26.79), plain=(4.87, 9.12, -9.56)),
-}
-# Models without a calibration: their cosines are not comparable, so word coverage decides.
-COVERAGE_ONLY = Calibration(accented=(0.0, 10.0, -6.0), plain=(0.0, 10.0, -6.0))
+# Without fitted weights: P(answer) = sigmoid(10 * coverage - 6), coverage of the content words.
+COVERAGE_ONLY = (10.0, -6.0)
 
 
 @dataclass(frozen=True)
@@ -59,9 +56,27 @@ class SearchSettings:
     dense_weight: float = 0.7
     plain_dense_weight: float = 0.3
     candidates: int = CANDIDATES
-    # None picks the embedding model's entry in CALIBRATIONS, or COVERAGE_ONLY.
-    calibration: Calibration | None = None
+    pool_size: int = POOL_SIZE
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    # None: the fitted weights of the embedding model (index/fitted/ranking.json), if any.
+    ranking: RankingModel | None = None
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The first stage's best candidates for one question, with their second-stage features.
+
+    Arrays have shape ``(n,)`` (``features``: ``(n, len(index.ranking.FEATURES))``), rows
+    aligned with ``chunks``, best first-stage score first.
+    """
+
+    question: QuestionTerms
+    plain: bool
+    chunks: list[Chunk]
+    first_stage: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+    features: np.ndarray
 
 
 class Searcher:
@@ -74,9 +89,6 @@ class Searcher:
         self.stored = stored
         self.embedder = embedder
         self.settings = settings or SearchSettings()
-        self._calibration = self.settings.calibration or CALIBRATIONS.get(
-            embedder.name, COVERAGE_ONLY
-        )
         self._positions = {(c.article_id, c.position): i for i, c in enumerate(stored.chunks)}
         self._vectors = stored_vectors(stored.vectors)
 
@@ -90,60 +102,122 @@ class Searcher:
         """All chunks, in index order."""
         return self.stored.chunks
 
+    @property
+    def ranking(self) -> RankingModel | None:
+        """The second-stage weights in use (None: first stage and word coverage only)."""
+        return self.settings.ranking or load_ranking_model(self.embedder.fingerprint)
+
     def search(self, query: str, top_k: int = DEFAULT_TOP_K) -> list[Hit]:
-        """Return up to ``top_k`` hits good enough to quote, best first; [] when none is."""
+        """Return up to ``top_k`` hits good enough to quote, best first; [] when none is.
+
+        Args:
+            query: the question as typed (any Unicode form, with or without diacritics).
+            top_k: most hits returned.
+
+        Returns:
+            The first ``top_k`` hits of :meth:`rank` whose ``confidence`` is at least
+            ``settings.min_confidence``.
+        """
         return [h for h in self.rank(query, top_k) if h.confidence >= self.settings.min_confidence]
 
     def rank(self, query: str, limit: int) -> list[Hit]:
-        """Return the ``limit`` best chunks by fused score, without the no-answer cut."""
-        text = canonical_text(query)
-        query_tokens = set(tokenize(text))
-        if not query_tokens or not self.stored.chunks:
+        """Return the ``limit`` best chunks, best first, without the no-answer cut.
+
+        Args:
+            query: the question as typed.
+            limit: most hits returned (at most ``settings.pool_size``).
+
+        Returns:
+            Hits best first; [] for a query without words or an empty index. ``Hit.score`` is
+            the ranking score (unbounded, comparable within one query only), ``dense_score``
+            the cosine in [-1, 1], ``lexical_score`` BM25 (>= 0), ``confidence`` in [0, 1].
+        """
+        pool = self.pool(query)
+        if pool is None:
             return []
-        vector = self.embedder.embed_query(text).astype(np.float32)
-        k = min(self.settings.candidates, len(self.stored.chunks))
-        _, dense_ids = self.stored.vectors.search(vector[None, :], k)
-        lexical = self.stored.lexical.scores(text)
-        lexical_ids = np.argsort(-lexical)[:k]
-        ids = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids)
-        dense = self._vectors[ids] @ vector
+        model = self.ranking
+        if model is None:
+            scores = pool.first_stage
+            coverage = pool.features[:, FEATURES.index("coverage")]
+            sure = 1.0 / (1.0 + np.exp(-(COVERAGE_ONLY[0] * coverage + COVERAGE_ONLY[1])))
+        else:
+            kind = model.kind(pool.plain)
+            scores = rank_scores(kind, pool.features)
+            articles = [fold(c.title) or c.article_id for c in pool.chunks]
+            sure = confidences(kind, decision_features(pool.features, scores, articles))
+        order = np.argsort(-scores, kind="stable")[:limit]
+        evidence = set(pool.question.content)
+        return [self._hit(pool, int(i), float(scores[i]), float(sure[i]), evidence) for i in order]
+
+    def pool(self, query: str, vector: np.ndarray | None = None) -> Pool | None:
+        """Return the first stage's best candidates with features, or None (no words / no index).
+
+        Args:
+            query: the question as typed.
+            vector: its query embedding when already computed (the fitting batches them);
+                by default the embedder embeds it, with diacritics put back when the question
+                was typed without them.
+        """
+        text = canonical_text(query)
+        if not tokenize(text) or not self.stored.chunks:
+            return None
         plain = _plain(text)
+        lexical_index = self.stored.lexical
+        spelled = self.dense_text(text) if plain else None
+        if vector is None:
+            vector = self.embedder.embed_query(spelled or text)
+        ids, dense, lexical = self._candidates(text, np.asarray(vector, dtype=np.float32))
         weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
-        fused = weight * _zscores(dense) + (1 - weight) * _zscores(lexical[ids])
-        order = np.argsort(-fused)[:limit]
-        evidence = query_tokens - STOPWORDS or query_tokens
-        weights = self._calibration.plain if plain else self._calibration.accented
-        return [
-            self._hit(
-                int(ids[i]),
-                float(fused[i]),
-                float(dense[i]),
-                float(lexical[ids[i]]),
-                evidence,
-                weights,
-            )
-            for i in order
-        ]
+        dense_z, lexical_z = _zscores(dense), _zscores(lexical)
+        fused = weight * dense_z + (1 - weight) * lexical_z
+        keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
+        wanted = term_list(text) + (term_list(spelled) if spelled else [])
+        question = question_terms(
+            text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
+        )
+        chunks = [self.stored.chunks[int(ids[i])] for i in keep]
+        ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
+        features = pool_features(
+            question,
+            chunks,
+            lexical_index.presence(ids[keep], question.checked),
+            fused[keep],
+            dense[keep],
+            lexical[keep],
+            dense_z[keep],
+            lexical_z[keep],
+            ranks[0][keep],
+            ranks[1][keep],
+        )
+        return Pool(question, plain, chunks, fused[keep], dense[keep], lexical[keep], features)
+
+    def dense_text(self, query: str) -> str:
+        """Return the text embedded for ``query``: diacritics put back if it was typed without."""
+        text = canonical_text(query)
+        if not _plain(text):
+            return text
+        return restore_diacritics(text, self.stored.lexical.document_frequencies)
 
     def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
         row = self._positions.get((chunk.article_id, chunk.position + step))
         return self.stored.chunks[row] if row is not None else None
 
-    def _hit(
-        self,
-        row: int,
-        score: float,
-        dense: float,
-        lexical: float,
-        evidence: set[str],
-        weights: tuple[float, float, float],
-    ) -> Hit:
-        chunk = self.stored.chunks[row]
+    def _candidates(
+        self, text: str, vector: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (ids, cosines, BM25) of the union of the dense and lexical top candidates."""
+        k = min(self.settings.candidates, len(self.stored.chunks))
+        _, dense_ids = self.stored.vectors.search(vector[None, :], k)
+        lexical = self.stored.lexical.scores(text)
+        lexical_ids = np.argsort(-lexical)[:k]
+        ids = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids)
+        return ids, self._vectors[ids] @ vector, lexical[ids]
+
+    def _hit(self, pool: Pool, row: int, score: float, sure: float, evidence: set[str]) -> Hit:
+        chunk = pool.chunks[row]
         spans = token_spans(f"{chunk.title}. {chunk.text}")
         offset = len(chunk.title) + 2
-        found = {token for token, _, _ in spans}
-        coverage = len(evidence & found) / len(evidence)
         highlights = tuple(
             (start - offset, end - offset)
             for token, start, end in spans
@@ -152,17 +226,11 @@ class Searcher:
         return Hit(
             chunk=chunk,
             score=score,
-            dense_score=dense,
-            lexical_score=lexical,
+            dense_score=float(pool.dense[row]),
+            lexical_score=float(pool.lexical[row]),
             highlights=highlights,
-            confidence=confidence(dense, coverage, weights),
+            confidence=sure,
         )
-
-
-def confidence(cosine: float, coverage: float, weights: tuple[float, float, float]) -> float:
-    """Return P(chunk answers query) from its cosine and its share of the query's words."""
-    a, b, c = weights
-    return 1.0 / (1.0 + math.exp(-(a * cosine + b * coverage + c)))
 
 
 def _plain(text: str) -> bool:

@@ -16,6 +16,7 @@ spans point into ``normalize_text(text)`` so matched words can be highlighted th
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 
@@ -81,6 +82,7 @@ def canonical_text(text: str) -> str:
     return _WORD.sub(lambda match: _canonical_word(match.group()), normalize_text(text))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a few thousand syllables make up nearly all text
 def _canonical_word(word: str) -> str:
     """Move the tone mark of one NFC word to its canonical vowel, or return it unchanged."""
     if word.isascii():
@@ -195,3 +197,40 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
         (_match_form(match.group()), starts[match.start()], ends[match.end() - 1])
         for match in _TOKEN.finditer("".join(folded))
     ]
+
+
+_SHAPES = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y"}
+_TONE_MARKS = (
+    "",
+    "\u0300",
+    "\u0301",
+    "\u0309",
+    "\u0303",
+    "\u0323",
+)  # ngang huyền sắc hỏi ngã nặng
+_STOP_FINALS = frozenset({"c", "ch", "p", "t"})
+
+
+@functools.cache
+def accent_variants(syllable: str) -> tuple[str, ...]:
+    """Return every Vietnamese spelling that folds to ``syllable``, tone marks in canonical place.
+
+    ``"nguoi"`` gives ``"nguôi"``, ``"người"``, ``"ngươi"``, … (about 10-40 spellings); a token
+    that is not a folded Vietnamese syllable (a number, an English word) gives ``()``. Syllables
+    ending in c/ch/p/t only take the sắc and nặng tones. Used to put back the diacritics of a
+    question typed without them (see ``index.accents``).
+    """
+    match = _SYLLABLE.fullmatch(syllable)
+    if match is None or not syllable.isascii():
+        return ()
+    initial, nucleus, final = match.groups()
+    initials = ("d", "đ") if initial == "d" else (initial,)
+    shaped = ["".join(p) for p in itertools.product(*(_SHAPES[v] for v in nucleus))]
+    tones = (_TONE_MARKS[2], _TONE_MARKS[5]) if final in _STOP_FINALS else _TONE_MARKS
+    found = []
+    for shape in (s for s in shaped if s in _NUCLEI):
+        at = _tone_index(shape, has_final=bool(final))
+        for tone in tones:
+            marked = shape[:at] + unicodedata.normalize("NFC", shape[at] + tone) + shape[at + 1 :]
+            found += [first + marked + final for first in initials]
+    return tuple(dict.fromkeys(found))

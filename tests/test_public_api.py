@@ -30,6 +30,7 @@ def test_public_api_is_pinned() -> None:
             "DEFAULT_CACHE_FILE",
             "DEFAULT_DATA_DIR",
             "DEFAULT_INDEX_DIR",
+            "DEFAULT_MIN_CONFIDENCE",
             "DEFAULT_MODEL",
             "DEFAULT_TOP_K",
             "MAX_ARTICLE_BYTES",

@@ -1,0 +1,122 @@
+"""The fitted second stage: a linear ranker and a logistic no-answer decision per question kind.
+
+Weights live in ``index/fitted/ranking.json``, keyed by the embedding model's weights fingerprint
+(precision suffix dropped), so another model never gets cosines it was not fitted on. They are
+fitted by ``python -m index fit ../shared/eval/dev ../shared/eval/news-dev`` (``index.fitting``)
+and the file records the command, the data and the cross-validated figures.
+
+* Ranking score: ``weights · features`` (:data:`index.ranking.FEATURES`), fitted as a pairwise
+  logistic model (RankNet, linear): the positive paragraph of a question should outscore each
+  other candidate. Unbounded; only the order within one question means something.
+* Confidence: ``sigmoid(weights · decision_features + bias)``, in [0, 1], the fitted probability
+  that a quoted paragraph answers the question. Fitted on paragraphs that answer (positives of
+  answerable questions) against the ones quoted for questions whose article is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from index.ranking import FEATURES
+
+FITTED_FILE = Path(__file__).parent / "fitted" / "ranking.json"
+# What the decision sees of a hit: its ranking score, the margin to the best paragraph of any
+# other article, and the evidence features below (names from FEATURES).
+DECISION_EVIDENCE = (
+    "dense",
+    "coverage",
+    "bigram_coverage",
+    "missing_idf",
+    "number_coverage",
+    "accented_coverage",
+    "article_coverage",
+    "rare_hit",
+    "rare_coverage",
+    "article_bigram_coverage",
+    "article_missing_idf",
+    "article_missing_rare",
+)
+DECISION_FEATURES = ("score", "margin", "best_article_coverage", *DECISION_EVIDENCE)
+_EVIDENCE_COLUMNS = [FEATURES.index(name) for name in DECISION_EVIDENCE]
+_ARTICLE_COVERAGE = FEATURES.index("article_coverage")
+
+
+@dataclass(frozen=True)
+class KindModel:
+    """Weights for one kind of question (typed with or without diacritics)."""
+
+    rank: np.ndarray  # shape (len(FEATURES),)
+    decide: np.ndarray  # shape (len(DECISION_FEATURES),)
+    bias: float
+
+
+@dataclass(frozen=True)
+class RankingModel:
+    """A fitted ranker and decision for accented and plain (no diacritics) questions."""
+
+    accented: KindModel
+    plain: KindModel
+
+    def kind(self, plain: bool) -> KindModel:
+        """Return the weights for a question typed without (``True``) or with diacritics."""
+        return self.plain if plain else self.accented
+
+
+def rank_scores(model: KindModel, features: np.ndarray) -> np.ndarray:
+    """Return ranking scores, shape ``(n,)``, of a pool's ``(n, len(FEATURES))`` features."""
+    return features @ model.rank
+
+
+def decision_features(features: np.ndarray, scores: np.ndarray, articles: list[str]) -> np.ndarray:
+    """Return ``(n, len(DECISION_FEATURES))``: score, margin to other articles, evidence.
+
+    ``best_article_coverage`` is the same for every paragraph of a question: how much of the
+    question the best-covering article of the pool holds (low when the archive lacks it). The
+    margin of a paragraph is its score minus the best score of a paragraph from another article
+    (positive only for the best article's paragraphs; a clear winner has a large one).
+    """
+    margin = np.zeros(len(scores))
+    for i, article in enumerate(articles):
+        others = [s for s, a in zip(scores, articles, strict=True) if a != article]
+        margin[i] = scores[i] - max(others) if others else scores[i]
+    best_coverage = np.full(len(scores), features[:, _ARTICLE_COVERAGE].max(initial=0.0))
+    return np.column_stack([scores, margin, best_coverage, features[:, _EVIDENCE_COLUMNS]])
+
+
+def confidences(model: KindModel, decision: np.ndarray) -> np.ndarray:
+    """Return P(paragraph answers the question), shape ``(n,)``, values in [0, 1]."""
+    return 1.0 / (1.0 + np.exp(-(decision @ model.decide + model.bias)))
+
+
+def weights_key(fingerprint: str) -> str:
+    """Return the key of a model's weights: its fingerprint without the precision suffix."""
+    return fingerprint.split("+", 1)[0]
+
+
+@cache
+def load_ranking_model(fingerprint: str, path: Path = FITTED_FILE) -> RankingModel | None:
+    """Return the fitted model for an embedding model's fingerprint, or None if not fitted."""
+    if not path.is_file():
+        return None
+    entry = (
+        json.loads(path.read_text(encoding="utf-8"))
+        .get("models", {})
+        .get(weights_key(fingerprint))
+    )
+    if entry is None or tuple(entry["features"]) != FEATURES:
+        return None
+    if tuple(entry["decision_features"]) != DECISION_FEATURES:
+        return None
+    return RankingModel(**{kind: _kind(entry[kind]) for kind in ("accented", "plain")})
+
+
+def _kind(raw: dict[str, list[float] | float]) -> KindModel:
+    rank, decide, bias = raw["rank"], raw["decide"], raw["bias"]
+    if not isinstance(rank, list) or not isinstance(decide, list) or isinstance(bias, list):
+        raise ValueError("ranking.json: rank and decide are lists, bias a number")
+    return KindModel(np.array(rank), np.array(decide), float(bias))

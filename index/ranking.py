@@ -1,0 +1,217 @@
+"""Second-stage features of a question's candidate paragraphs, for ranking and the no-answer cut.
+
+The first stage (``index.search``) mixes z-scored dense cosines and BM25 scores and keeps the
+best :data:`POOL_SIZE` paragraphs. Here each of them gets :data:`FEATURES`: the two legs'
+scores and ranks, how much of the question's vocabulary (weighted by IDF) the paragraph holds,
+whether its rare words and numbers are there, and the same evidence for the paragraph's whole
+article as far as the pool shows it (questions are about an article; a paragraph whose article
+matches the question as a whole is more likely the answer). ``index.ranker`` turns the
+features into a ranking score and a confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.lexical import ACCENTED, terms
+from index.models import Chunk
+from index.text import fold
+
+POOL_SIZE = 100
+# Common function words (folded): never bolded, and not counted as evidence of an answer.
+STOPWORDS = frozenset(
+    "va cua la co duoc cac nhung trong cho voi mot nay do thi khi da se den tu tai ve nhu cung "  # noqa: SIM905
+    "nhieu hon ra vao len thanh theo bi o nao gi bao ai sao the nam ngay nhieu bao_nhieu the_nao "
+    "khong gi ai dau nao la_gi".split()
+)
+FEATURES = (
+    "dense_z",  # z-score of the cosine over the first-stage candidates
+    "lexical_z",  # z-score of BM25 over the same candidates
+    "dense",  # cosine, [-1, 1]
+    "dense_rank",  # 1 / (1 + rank by cosine among the candidates)
+    "lexical_rank",  # 1 / (1 + rank by BM25)
+    "coverage",  # IDF-weighted share of the question's content words in the paragraph
+    "bigram_coverage",  # share of the question's syllable pairs in the paragraph
+    "missing_idf",  # IDF / 10 of the rarest content word the paragraph lacks
+    "number_coverage",  # share of the question's numbers in the paragraph (1 without numbers)
+    "accented_coverage",  # IDF-weighted share of the question's words as spelled (diacritics)
+    "article_best",  # best first-stage score among the article's pooled paragraphs
+    "article_coverage",  # coverage of the article's pooled paragraphs taken together
+    "article_size",  # log(1 + pooled paragraphs of the article)
+    "article_lexical",  # best lexical_z of the article
+    "article_dense",  # best dense_z of the article
+    "dense_gap",  # cosine minus the best cosine of the pool
+    "lexical_share",  # BM25 / best BM25 of the pool, [0, 1]
+    "rare_hit",  # IDF / 10 of the rarest content word the paragraph holds
+    "rare_coverage",  # IDF-weighted share of the question's three rarest content words
+    "article_bigram_coverage",  # bigram_coverage of the article's pooled paragraphs together
+    "article_missing_idf",  # missing_idf of the article's pooled paragraphs together
+    "article_missing_rare",  # share of the question's rare words (IDF > 5) the article lacks
+    # Squares and products of the four strongest signals (measured: +0.007 MRR@10 on news-dev).
+    "dense_z_squared",
+    "lexical_z_squared",
+    "coverage_squared",
+    "article_coverage_squared",
+    "dense_z_lexical_z",
+    "dense_z_coverage",
+    "lexical_z_coverage",
+)
+_STRONGEST = ("dense_z", "lexical_z", "coverage", "article_coverage")
+RARE_IDF = 5.0  # IDF above which a word is a name or a term, not topic vocabulary
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's words with their IDF in the archive.
+
+    Attributes:
+        content: folded content words (stopwords removed unless nothing else is left).
+        idf: their IDF, same order, ``ln(1 + (N - df + 0.5) / (df + 0.5))`` (> 0).
+        bigrams: folded syllable pairs (``gia_tri``).
+        accented: ``(term, idf)`` of the words as spelled (``=giá``).
+        numbers: content words holding a digit.
+    """
+
+    content: tuple[str, ...]
+    idf: np.ndarray
+    bigrams: tuple[str, ...]
+    accented: tuple[tuple[str, float], ...]
+    numbers: tuple[str, ...]
+
+    @property
+    def checked(self) -> list[str]:
+        """Return the terms whose presence :func:`pool_features` needs, in its column order."""
+        return [*self.content, *self.bigrams, *(t for t, _ in self.accented)]
+
+
+def question_terms(
+    text: str, frequencies: dict[str, int], count: int, spelled: str | None = None
+) -> QuestionTerms:
+    """Split a question into weighted terms.
+
+    Args:
+        text: the question (canonical form).
+        frequencies: document frequency of every term of :func:`term_list` of ``text`` and
+            of ``spelled``.
+        count: paragraphs in the archive (the N of IDF).
+        spelled: the question with diacritics put back (``index.accents``) when it was typed
+            without them; its accented words are checked instead of the typed ones.
+    """
+    found = term_list(text)
+    spelled_terms = term_list(spelled) if spelled else found
+    unigrams = [t for t in found if not t.startswith(ACCENTED) and "_" not in t]
+    content = [t for t in unigrams if t not in STOPWORDS] or unigrams
+
+    def idf(term: str) -> float:
+        df = frequencies.get(term, 0)
+        return math.log1p((count - df + 0.5) / (df + 0.5))
+
+    accented = [t for t in spelled_terms if t.startswith(ACCENTED) and "_" not in t]
+    return QuestionTerms(
+        content=tuple(content),
+        idf=np.array([idf(t) for t in content], dtype=np.float64),
+        bigrams=tuple(t for t in found if not t.startswith(ACCENTED) and "_" in t),
+        accented=tuple((t, idf(t)) for t in accented if fold(t[1:]) in content),
+        numbers=tuple(t for t in content if any(c.isdigit() for c in t)),
+    )
+
+
+def term_list(text: str) -> list[str]:
+    """Return the distinct index terms of a question (see ``index.lexical.terms``)."""
+    return list(dict.fromkeys(terms(text)))
+
+
+def pool_features(
+    question: QuestionTerms,
+    chunks: list[Chunk],
+    presence: np.ndarray,
+    first_stage: np.ndarray,
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    dense_z: np.ndarray,
+    lexical_z: np.ndarray,
+    dense_rank: np.ndarray,
+    lexical_rank: np.ndarray,
+) -> np.ndarray:
+    """Return the :data:`FEATURES` of pooled paragraphs, shape ``(len(chunks), len(FEATURES))``.
+
+    ``presence`` is ``(len(chunks), len(question.checked))``: whether each paragraph (with its
+    title) holds each checked term. Every other array has shape ``(len(chunks),)``, row-aligned
+    with ``chunks``; ranks are 0-based among all first-stage candidates.
+    """
+    own = _evidence(question, presence)
+    groups = _article_groups(chunks)
+    article = np.zeros((len(chunks), 8))
+    rare = question.idf > RARE_IDF
+    unions = np.array([presence[members].any(axis=0) for members in groups])
+    joint = _evidence(question, unions.reshape(len(groups), presence.shape[1]))
+    for members, together, union in zip(groups, joint, unions, strict=True):
+        held = union[: len(question.content)]
+        article[members] = [
+            first_stage[members].max(),
+            together[0],
+            math.log1p(len(members)),
+            lexical_z[members].max(),
+            dense_z[members].max(),
+            together[1],
+            together[2],
+            float((rare & ~held).sum()) / max(int(rare.sum()), 1),
+        ]
+    top_lexical = float(lexical.max()) if len(lexical) else 0.0
+    linear = np.column_stack(
+        [
+            dense_z,
+            lexical_z,
+            dense,
+            1.0 / (1.0 + dense_rank),
+            1.0 / (1.0 + lexical_rank),
+            own[:, :5],
+            article[:, :5],
+            dense - (dense.max() if len(dense) else 0.0),
+            lexical / top_lexical if top_lexical > 0 else np.zeros(len(chunks)),
+            own[:, 5:],
+            article[:, 5:],
+        ]
+    )
+    strong = linear[:, [FEATURES.index(name) for name in _STRONGEST]]
+    products = [
+        strong[:, 0] * strong[:, 1],
+        strong[:, 0] * strong[:, 2],
+        strong[:, 1] * strong[:, 2],
+    ]
+    return np.column_stack([linear, strong**2, *products])
+
+
+def _evidence(question: QuestionTerms, present: np.ndarray) -> np.ndarray:
+    """Return ``(m, 7)``: coverage, bigram coverage, missing IDF, numbers, accented coverage,
+    rare hit, rare coverage, of ``present`` (``(m, len(question.checked))`` booleans)."""
+    n_content, n_bigrams = len(question.content), len(question.bigrams)
+    held = present[:, :n_content]
+    weights = question.idf
+    rarest = np.argsort(-weights)[:3]
+    numbers = [i for i, t in enumerate(question.content) if t in question.numbers]
+    accented = np.array([w for _, w in question.accented])
+    columns = [
+        held @ weights / (weights.sum() or 1.0),
+        present[:, n_content : n_content + n_bigrams].mean(axis=1) if n_bigrams else None,
+        np.where(held, 0.0, weights).max(axis=1, initial=0.0) / 10,
+        held[:, numbers].mean(axis=1) if numbers else 1.0,
+        present[:, n_content + n_bigrams :] @ accented / (accented.sum() or 1.0),
+        np.where(held, weights, 0.0).max(axis=1, initial=0.0) / 10,
+        held[:, rarest] @ weights[rarest] / (weights[rarest].sum() or 1.0),
+    ]
+    rows = len(present)
+    return np.column_stack(
+        [np.zeros(rows) if c is None else np.broadcast_to(c, rows) for c in columns]
+    )
+
+
+def _article_groups(chunks: list[Chunk]) -> list[np.ndarray]:
+    """Group pooled chunks by article: same title (JSONL imports give a row per passage)."""
+    groups: dict[str, list[int]] = {}
+    for i, chunk in enumerate(chunks):
+        groups.setdefault(fold(chunk.title) or chunk.article_id, []).append(i)
+    return [np.array(members) for members in groups.values()]
