@@ -16,7 +16,7 @@ import numpy as np
 
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.evaluation import index_corpus_file
-from index.store import make_vector_index
+from index.stores.dense import make_vector_index
 
 QUERY_WORDS = 12
 

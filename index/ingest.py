@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +35,11 @@ class IngestResult:
     problems: list[DataFormatError] = field(default_factory=list)
 
 
-def load_articles(data_dir: Path) -> IngestResult:
-    """Read every article file and JSONL row under ``data_dir`` (recursively, sorted)."""
+def load_articles(data_dir: Path, paths: Collection[Path] | None = None) -> IngestResult:
+    """Read every article file and JSONL row under ``data_dir`` (recursively, sorted).
+
+    ``paths`` limits the read to those files (an incremental update re-reads changed files).
+    """
     if not data_dir.is_dir():
         raise DataFormatError(
             str(data_dir), None, "data directory not found; create it or set DATA_DIR."
@@ -44,6 +47,8 @@ def load_articles(data_dir: Path) -> IngestResult:
     result = IngestResult()
     seen: set[str] = set()
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        if paths is not None and path not in paths:
+            continue
         if path.name.startswith(".") or path.name.lower() == "readme.md":
             continue
         suffix = path.suffix.lower()

@@ -1,13 +1,13 @@
-"""Build an index from a data directory, and load one into a Searcher."""
+"""Build an index from a data directory (fully or by applying the difference), and load one."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,22 +16,18 @@ from index.cache import EmbeddingCache, text_key
 from index.chunking import DEFAULT_MAX_CHARS, split_article
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, RetrievalError
-from index.ingest import load_articles
-from index.lexical import LexicalIndex
 from index.models import Article, Chunk
 from index.search import Searcher, SearchSettings
 from index.store import (
     MANIFEST_FILE,
     Manifest,
+    StoredIndex,
     check_model,
-    read_chunks,
     read_index,
     read_manifest,
-    swap_into_place,
-    temporary_sibling,
-    write_index,
 )
 from index.text import NORMALIZER_VERSION, canonical_text
+from index.updates import difference, read_sources
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +39,15 @@ BuildProgress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did: counts, paragraph changes against the previous index, time."""
+    """What a build did.
+
+    Attributes:
+        articles: articles in the index now; chunks: paragraphs in the index now.
+        added, changed, removed: paragraphs (by chunk id) against the previous index.
+        embedded: paragraphs embedded by the model (the rest came from the cache).
+        seconds: wall time of the build. problems: skipped files and rows.
+        manifest: the manifest written (None when nothing changed).
+    """
 
     articles: int
     chunks: int
@@ -68,52 +72,82 @@ def build_index(
     cache: EmbeddingCache | None = None,
     progress: BuildProgress | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    full: bool = False,
 ) -> BuildReport:
-    """Build an index of ``data_dir`` into ``index_dir``; the old index serves until the swap."""
+    """Bring the index in ``index_dir`` up to date with ``data_dir``.
+
+    Only the difference is applied (added, changed and removed articles) unless ``full`` is
+    set, there is no usable index yet, or the model or chunking settings changed. The index
+    that is serving stays valid throughout; a killed update is completed by the next run.
+
+    Args:
+        data_dir: article files and JSONL files.
+        index_dir: the index directory (created if missing).
+        embedder: the model the index is (or will be) built with.
+        cache: vectors already computed, by text; new vectors are added to it.
+        progress: called with (stage, done, total) while embedding and writing.
+        max_chars: chunking limit (a change triggers a full build).
+        full: rebuild everything from scratch.
+
+    Returns:
+        What the build did.
+
+    Raises:
+        RetrievalError: ``data_dir`` holds no readable article (nothing is changed).
+    """
+    from index.building import apply_difference, build_from_scratch
+
     started = time.monotonic()
-    loaded = load_articles(data_dir)
-    if not loaded.articles:
-        raise RetrievalError(
-            f"No readable articles in {data_dir}; nothing was changed. "
-            "Add .txt/.md/.jsonl files (see data/README.md)."
-        )
-    chunks = build_chunks(loaded.articles, max_chars)
-    inputs = [chunk_input(c) for c in chunks]
-    vectors, embedded = embed_with_cache(embedder, inputs, cache, progress)
-    added, changed, removed = _diff(index_dir, chunks)
-    manifest = Manifest(
-        model=embedder.name,
-        fingerprint=embedder.fingerprint,
-        dim=embedder.dim,
-        count=len(chunks),
-        articles=len(loaded.articles),
-        normalizer=NORMALIZER_VERSION,
-        built_at=datetime.now(UTC).isoformat(),
-        vector_index="",
-        settings={"max_chars": max_chars},
-        versions=_versions(),
-    )
-    if progress:
-        progress("write", 0, 1)
-    building = temporary_sibling(index_dir)
-    try:
-        manifest = write_index(building, chunks, vectors, LexicalIndex.build(inputs), manifest)
-        swap_into_place(building, index_dir)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    if progress:
-        progress("write", 1, 1)
+    with _exclusive(index_dir):
+        stored = None if full else _usable(index_dir, embedder, max_chars)
+        previous = read_sources(index_dir, stored.manifest.stores["sources"][0]) if stored else {}
+        diff = difference(data_dir, previous)
+        if not diff.articles:
+            raise RetrievalError(
+                f"No readable articles in {data_dir}; nothing was changed. "
+                "Add .txt/.md/.jsonl files (see data/README.md)."
+            )
+        work = Work(embedder, cache, progress, max_chars)
+        if stored is None:
+            counts, manifest = build_from_scratch(index_dir, diff, work)
+        else:
+            counts, manifest = apply_difference(index_dir, stored, diff, work)
+            stored.paragraphs.close()
     return BuildReport(
-        articles=len(loaded.articles),
-        chunks=len(chunks),
-        added=added,
-        changed=changed,
-        removed=removed,
-        embedded=embedded,
+        articles=diff.articles,
+        chunks=manifest.count,
+        added=counts[0],
+        changed=counts[1],
+        removed=counts[2],
+        embedded=counts[3],
         seconds=time.monotonic() - started,
-        problems=[str(p) for p in loaded.problems],
+        problems=diff.problems,
         manifest=manifest,
     )
+
+
+@dataclass(frozen=True)
+class Work:
+    """How to turn articles into stored paragraphs: model, cache, progress, chunking."""
+
+    embedder: Embedder
+    cache: EmbeddingCache | None
+    progress: BuildProgress | None
+    max_chars: int
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        """Pass progress on, if anyone listens."""
+        if self.progress:
+            self.progress(stage, done, total)
+
+    def paragraphs(
+        self, articles: list[Article]
+    ) -> tuple[list[Chunk], list[str], np.ndarray, int]:
+        """Return (chunks, their texts, their vectors, how many were embedded)."""
+        chunks = build_chunks(articles, self.max_chars)
+        inputs = [chunk_input(c) for c in chunks]
+        vectors, embedded = embed_with_cache(self.embedder, inputs, self.cache, self.progress)
+        return chunks, inputs, vectors, embedded
 
 
 def build_chunks(articles: list[Article], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
@@ -141,8 +175,8 @@ def embed_with_cache(
         if progress:
             progress("embed", done, len(inputs))
 
-    fresh = embedder.embed_chunks([inputs[i] for i in missing], advance)
-    new = {keys[i]: fresh[row] for row, i in enumerate(missing)}
+    fresh = embedder.embed_chunks([inputs[i] for i in missing], advance) if missing else None
+    new = {keys[i]: fresh[row] for row, i in enumerate(missing)} if fresh is not None else {}
     if cache and new:
         cache.put_many(embedder.fingerprint, new)
     known.update(new)
@@ -155,7 +189,12 @@ def embed_with_cache(
 def load_index(
     index_dir: Path, embedder: Embedder, settings: SearchSettings | None = None
 ) -> Searcher:
-    """Load the index in ``index_dir``; refuse a corrupt index or one of another model."""
+    """Load the index in ``index_dir`` for ``embedder``.
+
+    Raises:
+        IndexNotBuiltError: no index, or a corrupt or inconsistent one.
+        ModelMismatchError: the index was built with another model, weights or dimension.
+    """
     manifest = read_manifest(index_dir)
     check_model(manifest, index_dir, embedder.name, embedder.fingerprint, embedder.dim)
     stored = read_index(index_dir)
@@ -185,26 +224,30 @@ def load_or_build_index(
     return load_index(index_dir, embedder)
 
 
-def _diff(index_dir: Path, chunks: list[Chunk]) -> tuple[int, int, int]:
-    """Count (added, changed, removed) chunks against the index currently in ``index_dir``."""
+def _usable(index_dir: Path, embedder: Embedder, max_chars: int) -> StoredIndex | None:
+    """Return the index to update in place, or None when it must be built from scratch."""
     try:
-        old = {c.chunk_id: c.text for c in read_chunks(index_dir)}
-    except IndexNotBuiltError:
-        old = {}
-    new = {c.chunk_id: c.text for c in chunks}
-    added = sum(1 for key in new if key not in old)
-    changed = sum(1 for key, text in new.items() if key in old and old[key] != text)
-    return added, changed, sum(1 for key in old if key not in new)
+        manifest = read_manifest(index_dir)
+        check_model(manifest, index_dir, embedder.name, embedder.fingerprint, embedder.dim)
+        if (manifest.settings.get("max_chars"), manifest.normalizer) != (
+            max_chars,
+            NORMALIZER_VERSION,
+        ):
+            return None
+        return read_index(index_dir)
+    except RetrievalError as exc:
+        if not isinstance(exc, IndexNotBuiltError) or (index_dir / MANIFEST_FILE).exists():
+            logger.warning("rebuilding %s from scratch: %s", index_dir, exc)
+        return None
 
 
-def _versions() -> dict[str, str]:
-    """Return the versions of the libraries that shape the index (read without importing them)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {}
-    for name in ("vn-news-qa", "faiss-cpu", "sentence-transformers"):
+@contextmanager
+def _exclusive(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside ``index_dir``: one build or update at a time."""
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (index_dir.parent / f".{index_dir.name}-update.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

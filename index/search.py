@@ -1,4 +1,7 @@
-"""Hybrid search: FAISS (dense) and BM25 (lexical) candidates, fused, with a no-answer decision.
+"""Hybrid search: dense and lexical candidates, fused, with a no-answer decision.
+
+Candidates come as ``(ids, scores)`` from the stores of ``index.stores`` (FAISS and BM25 today);
+paragraph texts come by id from ``index.paragraphs``.
 
 Fusion: the dense cosines and BM25 scores of the union of both candidate lists are each turned
 into z-scores over those candidates and mixed with ``dense_weight``. A question typed without
@@ -18,7 +21,7 @@ import numpy as np
 from index.bundled import BUNDLED_MODEL
 from index.embedding import Embedder
 from index.models import Chunk, Hit
-from index.store import Manifest, StoredIndex, stored_vectors
+from index.store import Manifest, StoredIndex
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -64,7 +67,10 @@ class SearchSettings:
 
 
 class Searcher:
-    """Answers queries over one loaded index with one embedder."""
+    """Answers queries over one loaded index with one embedder.
+
+    Thread-safe for searching: the bot runs questions in worker threads.
+    """
 
     def __init__(
         self, stored: StoredIndex, embedder: Embedder, settings: SearchSettings | None = None
@@ -76,69 +82,79 @@ class Searcher:
         self._calibration = self.settings.calibration or CALIBRATIONS.get(
             embedder.name, COVERAGE_ONLY
         )
-        self._positions = {(c.article_id, c.position): i for i, c in enumerate(stored.chunks)}
-        self._vectors = stored_vectors(stored.vectors)
 
     @property
     def manifest(self) -> Manifest:
         """What the loaded index holds: model, counts, build time."""
         return self.stored.manifest
 
-    @property
-    def chunks(self) -> list[Chunk]:
-        """All chunks, in index order."""
-        return self.stored.chunks
-
     def search(self, query: str, top_k: int = DEFAULT_TOP_K) -> list[Hit]:
-        """Return up to ``top_k`` hits good enough to quote, best first; [] when none is."""
+        """Return up to ``top_k`` hits good enough to quote, best first; [] when none is.
+
+        Args:
+            query: the question as typed (any Unicode form, with or without diacritics).
+            top_k: most hits returned.
+
+        Returns:
+            Hits with ``confidence >= settings.min_confidence``, best fused score first.
+        """
         return [h for h in self.rank(query, top_k) if h.confidence >= self.settings.min_confidence]
 
     def rank(self, query: str, limit: int) -> list[Hit]:
-        """Return the ``limit`` best chunks by fused score, without the no-answer cut."""
+        """Return the ``limit`` best chunks by fused score, without the no-answer cut.
+
+        Args:
+            query: the question as typed.
+            limit: most hits returned.
+
+        Returns:
+            Hits best first; [] for a query without words or an empty index. See
+            :class:`index.models.Hit` for the meaning and range of each score.
+        """
         text = canonical_text(query)
         query_tokens = set(tokenize(text))
-        if not query_tokens or not self.stored.chunks:
+        count = self.stored.dense.count
+        if not query_tokens or not count:
             return []
         vector = self.embedder.embed_query(text).astype(np.float32)
-        k = min(self.settings.candidates, len(self.stored.chunks))
-        _, dense_ids = self.stored.vectors.search(vector[None, :], k)
-        lexical = self.stored.lexical.scores(text)
-        lexical_ids = np.argsort(-lexical)[:k]
-        ids = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids)
-        dense = self._vectors[ids] @ vector
+        k = min(self.settings.candidates, count)
+        dense_hits = self.stored.dense.search(vector, k)
+        lexical_hits = self.stored.lexical.search(text, k)
+        ids = np.union1d(dense_hits.ids, lexical_hits.ids)
+        dense = self.stored.dense.score(ids, vector)
+        lexical = self.stored.lexical.score(ids, text)
         plain = _plain(text)
         weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
-        fused = weight * _zscores(dense) + (1 - weight) * _zscores(lexical[ids])
+        fused = weight * _zscores(dense) + (1 - weight) * _zscores(lexical)
         order = np.argsort(-fused)[:limit]
         evidence = query_tokens - STOPWORDS or query_tokens
         weights = self._calibration.plain if plain else self._calibration.accented
+        chunks = self.stored.paragraphs.get(ids[order].tolist())
         return [
             self._hit(
-                int(ids[i]),
+                chunk,
                 float(fused[i]),
                 float(dense[i]),
-                float(lexical[ids[i]]),
+                float(lexical[i]),
                 evidence,
                 weights,
             )
-            for i in order
+            for chunk, i in zip(chunks, order, strict=True)
         ]
 
     def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
-        row = self._positions.get((chunk.article_id, chunk.position + step))
-        return self.stored.chunks[row] if row is not None else None
+        return self.stored.paragraphs.at(chunk.article_id, chunk.position + step)
 
     def _hit(
         self,
-        row: int,
+        chunk: Chunk,
         score: float,
         dense: float,
         lexical: float,
         evidence: set[str],
         weights: tuple[float, float, float],
     ) -> Hit:
-        chunk = self.stored.chunks[row]
         spans = token_spans(f"{chunk.title}. {chunk.text}")
         offset = len(chunk.title) + 2
         found = {token for token, _, _ in spans}

@@ -61,11 +61,11 @@ async def test_admin_reindex_shows_progress_answers_meanwhile_and_swaps_the_inde
     fake: FakeTelegram, tiny_data: Path, built_index: Path, tmp_path: Path
 ) -> None:
     (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
-    # A fresh embedding cache, so every chunk is embedded again (slowly).
+    # Only the new article's paragraph is embedded (the update is incremental): slowly.
     settings = make_settings(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
-    searcher = load_searcher(built_index, SlowEmbedder(delay_s=0.1))
+    searcher = load_searcher(built_index, SlowEmbedder(delay_s=1.0))
     async with bot_running(settings, searcher, progress_interval_s=0.2):
         await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
         [started] = await fake.wait_for("sendMessage", sent_to(ADMIN_ID))
@@ -104,10 +104,11 @@ async def test_non_admin_reindex_is_refused_and_logged(
 async def test_second_reindex_while_one_runs_is_refused(
     fake: FakeTelegram, tiny_data: Path, built_index: Path, tmp_path: Path
 ) -> None:
+    (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
     settings = make_settings(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
-    searcher = load_searcher(built_index, SlowEmbedder(delay_s=0.05))
+    searcher = load_searcher(built_index, SlowEmbedder(delay_s=1.0))
     async with bot_running(settings, searcher):
         admin, _ = await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
         await fake.wait_for("sendMessage", sent_to(ADMIN_ID))
@@ -138,6 +139,7 @@ async def test_unexpected_reindex_error_gives_no_details_and_keeps_the_old_index
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
     settings = make_settings(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
