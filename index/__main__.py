@@ -26,10 +26,12 @@ from index.pipeline import (
     load_index,
 )
 from index.progress import ProgressBar
+from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
 from index.search import DEFAULT_TOP_K
 
 logger = logging.getLogger("index")
 DEFAULT_NEWS_SAMPLE = Path("../shared/eval/news-sample")
+BENCH_STAGES = ("pipeline", "encoding", "faiss", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +75,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     report = build_index(
-        args.data_dir, args.index_dir, _embedder(args), _cache(args), ProgressBar()
+        args.data_dir, args.index_dir, _embedder(args), _cache(args), ProgressBar(), full=args.full
     )
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
@@ -103,7 +105,23 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    corpus = args.news / "corpus.jsonl"
+    unknown = set(args.stages) - set(BENCH_STAGES)
+    if unknown:
+        raise RetrievalError(
+            f"unknown bench stages {sorted(unknown)}; use {', '.join(BENCH_STAGES)}."
+        )
+    if args.stages == ["scale"]:
+        news = args.news or DEFAULT_NEWS_SCALE
+        if news.is_dir():
+            news = next(news.glob("corpus.jsonl*"), news / "corpus.jsonl")
+        if not news.is_file():
+            raise RetrievalError(f"{news} not found; pass --news FILE (.jsonl or .jsonl.gz).")
+        cache = None if args.no_cache else args.cache
+        scale = partial(bench_scale, news, args.limit, args.queries, args.embedder, cache)
+        for figure in scale():
+            print(figure.line(), flush=True)
+        return 0
+    corpus = (args.news or DEFAULT_NEWS_SAMPLE) / "corpus.jsonl"
     if not corpus.is_file():
         raise RetrievalError(f"{corpus} not found; pass --news DIR holding a corpus.jsonl.")
     embedder = _embedder(args)
@@ -112,10 +130,7 @@ def _bench(args: argparse.Namespace) -> int:
         "encoding": [partial(bench_encoding, embedder, read_passages(corpus))],
         "faiss": [partial(bench_faiss, size, embedder.dim) for size in args.faiss_sizes],
     }
-    unknown = set(args.stages) - set(stages)
-    if unknown:
-        raise RetrievalError(f"unknown bench stages {sorted(unknown)}; use {', '.join(stages)}.")
-    for stage in (run for name in args.stages for run in stages[name]):
+    for stage in (run for name in args.stages if name in stages for run in stages[name]):
         for figure in stage():
             print(figure.line(), flush=True)
     return 0
@@ -144,7 +159,8 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("prepare", _prepare, "convert/load the embedding model once (run by setup)")
-    build = command("build", _build, "build the index from the articles")
+    build = command("build", _build, "apply the changes in the articles to the index")
+    build.add_argument("--full", action="store_true", help="rebuild everything from scratch")
     search = command("search", _search, "print the passages that answer a question")
     search.add_argument("question")
     search.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
@@ -155,13 +171,26 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("eval_dir", type=Path)
     ev.add_argument("--strip-diacritics", action="store_true")
     bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
-    bench.add_argument("--news", type=Path, default=DEFAULT_NEWS_SAMPLE)
+    bench.add_argument(
+        "--news",
+        type=Path,
+        default=None,
+        help=f"corpus: a folder with corpus.jsonl (default {DEFAULT_NEWS_SAMPLE}); for the "
+        f"scale stage a .jsonl or .jsonl.gz file (default {DEFAULT_NEWS_SCALE})",
+    )
+    bench.add_argument("--limit", type=int, default=None, help="scale: first N passages only")
+    bench.add_argument(
+        "--embedder",
+        choices=["model", "hashing"],
+        default="model",
+        help="scale: the bundled model, or hashed passages with the model's query engine",
+    )
     bench.add_argument("--queries", type=int, default=200)
     bench.add_argument(
         "--stages",
         type=lambda s: s.split(","),
         default=["pipeline", "encoding", "faiss"],
-        help="comma-separated subset of pipeline,encoding,faiss",
+        help="comma-separated subset of pipeline,encoding,faiss, or scale alone",
     )
     bench.add_argument(
         "--faiss-sizes",

@@ -30,7 +30,9 @@ class Figure:
     unit: str
 
     def line(self) -> str:
-        """Return ``name: value unit``."""
+        """Return ``name: value unit`` (just ``name`` for a summary line without a unit)."""
+        if not self.unit:
+            return self.name
         return (
             f"{self.name}: {self.value:.1f} {self.unit}"
             if self.value >= 10
