@@ -61,7 +61,10 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
 def load_searcher(settings: Settings) -> Searcher:
     """Load the embedding model and the index, building the index first if there is none."""
     logger.info("loading embedding model %s", settings.embedding_model)
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir)
+    # One PyTorch thread: an update embedding new paragraphs leaves a core to questions.
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model, settings.model_cache_dir, threads=1
+    )
     with closing(EmbeddingCache(settings.embedding_cache)) as cache:
         return load_or_build_index(
             settings.data_dir, settings.index_dir, embedder, cache, ProgressBar(sys.stderr)

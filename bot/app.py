@@ -25,6 +25,7 @@ from telegram.ext import (
 from bot import handlers, messages
 from bot.config import Settings
 from bot.errors import error_handler
+from bot.reindexing import schedule_reindex
 from bot.services import install, searcher_of, services_of
 from index import Searcher
 
@@ -72,6 +73,7 @@ def build_application(
     )
     install(application.bot_data, settings, searcher)
     _add_handlers(application)
+    schedule_reindex(application)
     return application
 
 

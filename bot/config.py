@@ -51,6 +51,7 @@ class Settings:
     top_k: int = DEFAULT_TOP_K
     rate_limit_per_minute: int = 20
     max_question_chars: int = 500
+    reindex_every_min: int = 0
     log_level: str = "INFO"
 
     @property
@@ -82,6 +83,7 @@ class Settings:
                 "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, 0, 10_000
             ),
             max_question_chars=reader.integer("MAX_QUESTION_CHARS", cls.max_question_chars, 10),
+            reindex_every_min=reader.integer("REINDEX_EVERY", cls.reindex_every_min, 0),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
         )
         if settings.webhook_url and not settings.token:

@@ -1,7 +1,10 @@
-"""/reindex: rebuild the index in a thread, edit one progress message, then swap the searcher.
+"""/reindex and REINDEX_EVERY: apply data/'s changes to the index in a thread, swap the searcher.
 
-The old searcher keeps answering until ``bot_data["searcher"]`` is replaced; a failed build
-leaves it serving (``build_index`` swaps the directory only after a complete write).
+``build_index`` applies only the difference (added, changed, removed articles) and commits it
+with one rename, so the old searcher keeps answering until ``bot_data["searcher"]`` is replaced,
+and a failed update leaves it serving. The scheduled run (PTB's JobQueue) and /reindex share
+``Services.reindex_lock``: they never overlap, and a scheduled turn that finds the lock taken is
+skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from telegram import Message
 from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
 
 from bot import messages
 from bot.command_texts import format_failure, format_progress, format_report
@@ -25,7 +29,6 @@ from index import (
     EmbeddingCache,
     RetrievalError,
     Searcher,
-    SearchSettings,
     build_index,
     load_index,
 )
@@ -77,30 +80,54 @@ async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
         finished = asyncio.Event()
         follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
         try:
-            text = await _rebuild(services, bot_data, progress)
+            text = await _rebuild(services, bot_data, progress.update)
         finally:
             finished.set()
             await follower
         await progress.show(text)
 
 
-async def _rebuild(
-    services: Services, bot_data: MutableMapping[Any, Any], progress: _ProgressMessage
-) -> str:
-    """Build and load a new index; swap it in on success. Return the text to show."""
-    search_settings = searcher_of(bot_data).settings
-    try:
-        report, searcher = await asyncio.to_thread(
-            _build, services, search_settings, progress.update
+async def scheduled_reindex(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Apply data/'s changes (a REINDEX_EVERY job); skip this turn if /reindex is running."""
+    bot_data = context.bot_data
+    services = services_of(bot_data)
+    if services.reindex_lock.locked():
+        logger.info("scheduled reindex skipped: a reindex is already running")
+        return
+    async with services.reindex_lock:
+        await _rebuild(services, bot_data, None)
+
+
+def schedule_reindex(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Run :func:`scheduled_reindex` every REINDEX_EVERY minutes (nothing when it is 0)."""
+    minutes = services_of(application.bot_data).settings.reindex_every_min
+    if not minutes:
+        return
+    if application.job_queue is None:
+        raise RuntimeError(
+            "REINDEX_EVERY needs PTB's JobQueue: pip install 'python-telegram-bot[job-queue]'"
         )
+    application.job_queue.run_repeating(
+        scheduled_reindex, interval=minutes * 60, first=minutes * 60, name="reindex"
+    )
+
+
+async def _rebuild(
+    services: Services, bot_data: MutableMapping[Any, Any], progress: BuildProgress | None
+) -> str:
+    """Apply the changes and load the new index; swap it in on success. Return the report."""
+    current = searcher_of(bot_data)
+    try:
+        report, searcher = await asyncio.to_thread(_build, services, current, progress)
     except RetrievalError as exc:
         logger.warning("reindex failed, the old index keeps serving: %s", exc)
         return format_failure(str(exc))
     except Exception:
         logger.exception("reindex failed, the old index keeps serving")
         return format_failure(None)
-    bot_data[SEARCHER_KEY] = searcher
-    services.pages.new_generation()
+    if searcher is not current:
+        bot_data[SEARCHER_KEY] = searcher
+        services.pages.new_generation()
     logger.info(
         "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
         report.articles,
@@ -115,9 +142,9 @@ async def _rebuild(
 
 
 def _build(
-    services: Services, search_settings: SearchSettings, progress: BuildProgress
+    services: Services, current: Searcher, progress: BuildProgress | None
 ) -> tuple[BuildReport, Searcher]:
-    """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
+    """Update INDEX_DIR, then load it unless nothing changed (runs in a worker thread)."""
     settings = services.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
@@ -126,4 +153,6 @@ def _build(
         )
     finally:
         cache.close()
-    return report, load_index(settings.index_dir, services.embedder, search_settings)
+    if report.manifest == current.manifest:
+        return report, current
+    return report, load_index(settings.index_dir, services.embedder, current.settings)

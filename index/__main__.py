@@ -26,12 +26,12 @@ from index.pipeline import (
     load_index,
 )
 from index.progress import ProgressBar
-from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
+from index.scalebench import DEFAULT_NEWS_SCALE, bench_million, bench_scale
 from index.search import DEFAULT_TOP_K
 
 logger = logging.getLogger("index")
 DEFAULT_NEWS_SAMPLE = Path("../shared/eval/news-sample")
-BENCH_STAGES = ("pipeline", "encoding", "faiss", "scale")
+BENCH_STAGES = ("pipeline", "encoding", "faiss", "scale", "million")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +121,11 @@ def _bench(args: argparse.Namespace) -> int:
         for figure in scale():
             print(figure.line(), flush=True)
         return 0
+    if args.stages == ["million"]:
+        news = args.news or DEFAULT_NEWS_SCALE
+        for figure in bench_million(news, args.limit or 20_000, 50, args.queries):
+            print(figure.line(), flush=True)
+        return 0
     corpus = (args.news or DEFAULT_NEWS_SAMPLE) / "corpus.jsonl"
     if not corpus.is_file():
         raise RetrievalError(f"{corpus} not found; pass --news DIR holding a corpus.jsonl.")
@@ -190,7 +195,7 @@ def _parser() -> argparse.ArgumentParser:
         "--stages",
         type=lambda s: s.split(","),
         default=["pipeline", "encoding", "faiss"],
-        help="comma-separated subset of pipeline,encoding,faiss, or scale alone",
+        help="comma-separated subset of pipeline,encoding,faiss; or scale, or million, alone",
     )
     bench.add_argument(
         "--faiss-sizes",
