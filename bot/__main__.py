@@ -1,16 +1,23 @@
-"""``python -m bot``: the Telegram bot with a token, else a terminal chat over the articles."""
+"""``python -m bot``: the Telegram bot with a token, else a terminal chat over the articles.
+
+``python -m bot report --days 30 [--output FILE]`` writes the answer log's figures as CSV.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import closing
+from pathlib import Path
 
 from bot.app import run
 from bot.config import ConfigError, Settings, settings_from_environment
+from bot.report import write_report
 from bot.terminal import chat
 from index import (
+    AnswerLog,
     EmbeddingCache,
     ProgressBar,
     RetrievalError,
@@ -71,8 +78,36 @@ def load_searcher(settings: Settings) -> Searcher:
         )
 
 
-def main() -> int:
-    """Run the bot (or the terminal chat); return the process exit code."""
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line: nothing (run the bot or the chat), or ``report``."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    report = commands.add_parser("report", help="answer log figures as CSV")
+    report.add_argument("--days", type=int, default=30, help="days to cover (default 30)")
+    report.add_argument("--output", type=Path, help="CSV file to write (default: stdout)")
+    return parser.parse_args(argv)
+
+
+def report(settings: Settings, days: int, output: Path | None) -> int:
+    """Write the report CSV of the answer log at ANSWER_LOG; return the exit code."""
+    if days < 1:
+        logger.error("--days must be at least 1")
+        return 1
+    if not settings.answer_log.is_file():
+        logger.error("No answer log at %s: the bot has not answered yet.", settings.answer_log)
+        return 1
+    with closing(AnswerLog(settings.answer_log)) as log:
+        if output is None:
+            write_report(log, days, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                write_report(log, days, out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the bot (or the terminal chat, or the report); return the process exit code."""
+    arguments = parse_arguments(argv)
     configure_logging("INFO")
     try:
         settings = settings_from_environment()
@@ -80,6 +115,8 @@ def main() -> int:
         logger.error("%s", exc)
         return 1
     configure_logging(settings.log_level, settings.secrets)
+    if arguments.command == "report":
+        return report(settings, arguments.days, arguments.output)
     try:
         searcher = load_searcher(settings)
     except RetrievalError as exc:

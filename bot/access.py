@@ -6,9 +6,9 @@ import enum
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from telegram import Chat, User
+from telegram import Chat, Message, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
@@ -21,19 +21,40 @@ MAX_TRACKED_USERS = 10_000
 _GROUP_ADMINS = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-def is_allowed(settings: Settings, chat: Chat | None, user: User | None) -> bool:
-    """Return True if ALLOWED_CHAT_IDS is empty or lists the chat, the user or an admin."""
+def is_allowed(
+    settings: Settings,
+    chat: Chat | None,
+    user: User | None,
+    migrated: Mapping[int, int] | None = None,
+) -> bool:
+    """Return True if ALLOWED_CHAT_IDS is empty or lists the chat, the user or an admin.
+
+    ``migrated`` maps a supergroup's id to the id of the group it was upgraded from: the
+    supergroup is served while the old group's id is allowed.
+    """
     if not settings.allowed_chat_ids:
         return True
-    ids = {chat.id if chat else None, user.id if user else None}
+    chat_id = chat.id if chat else None
+    former = (migrated or {}).get(chat_id) if chat_id is not None else None
+    ids = {chat_id, former, user.id if user else None}
     return bool(ids & (settings.allowed_chat_ids | settings.admin_ids))
 
 
-async def is_admin(settings: Settings, chat: Chat, user: User) -> bool:
-    """Return True for ADMIN_IDS, and for group administrators when ALLOW_GROUP_ADMINS is on."""
-    if user.id in settings.admin_ids:
+async def is_admin(settings: Settings, message: Message) -> bool:
+    """Return True if the sender of ``message`` may use the admin commands.
+
+    ADMIN_IDS always may; with ALLOW_GROUP_ADMINS also the group's administrators and owner,
+    including an anonymous administrator (the message is sent by the group itself,
+    ``sender_chat.id == chat.id``, which only administrators can do).
+    """
+    chat, user = message.chat, message.from_user
+    if user and user.id in settings.admin_ids and not message.sender_chat:
         return True
     if not settings.allow_group_admins or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return False
+    if message.sender_chat:
+        return message.sender_chat.id == chat.id
+    if user is None:
         return False
     try:
         member = await chat.get_member(user.id)

@@ -1,64 +1,83 @@
-"""Is a message for us (private chat, our @mention, a reply to us, /ask), and what does it ask."""
+"""Is a message for us (private chat, our @mention, a reply to us, /ask), and what does it ask.
+
+A question is read from the text, or from the caption of a photo, video or document: both
+carry entities, read with UTF-16 offsets by ``parse_entities``/``parse_caption_entities``.
+A bare mention or ``/ask`` sent as a reply asks the replied-to message.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from telegram import Message, MessageEntity, User
 from telegram.constants import ChatType
 
-from index import normalize_text
-
 _USERNAME_END = r"(?![A-Za-z0-9_])"
-
-
-@dataclass(frozen=True)
-class Question:
-    """A cleaned question, and whether it was cut to ``MAX_QUESTION_CHARS``."""
-
-    text: str
-    truncated: bool = False
+_MENTIONS: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
 
 
 def question_for_us(message: Message, bot: User) -> str | None:
     """Return the text a message asks the bot, or None when the message is not for the bot.
 
-    Private chats: the whole text. Groups: only when the message mentions the bot
-    (``@username`` or a text mention) or replies to one of its messages; our mentions are
-    removed from the question. Entities are read with ``parse_entities`` (UTF-16 offsets).
+    Private chats: the whole text (or caption). Groups: only when the message mentions the
+    bot (``@username`` or a text mention) or replies to one of its messages; our mentions
+    are removed from the question. A bare mention replying to someone else's message asks
+    that message.
     """
-    if not message.text:
+    text = content(message)
+    if text is None:
         return None
     if message.chat.type == ChatType.PRIVATE:
-        return message.text
+        return text
     mentions = _our_mentions(message, bot)
-    replied = message.reply_to_message
-    if not mentions and not (replied and replied.from_user and replied.from_user.id == bot.id):
+    if not mentions and not _replies_to(message, bot):
         return None
-    return _without(message.text, mentions)
+    question = _without(text, mentions)
+    return question if question.strip() else replied_question(message, bot)
+
+
+def guest_question(message: Message, bot: User) -> str:
+    """Return what a guest message asks: its text without our mentions, or the replied text."""
+    question = _without(content(message) or "", _our_mentions(message, bot))
+    return question if question.strip() else replied_question(message, bot)
 
 
 def command_argument(message: Message, bot: User) -> str:
-    """Return the text after a leading ``/command`` or ``/command@bot``, our mentions removed."""
+    """Return the text after a leading ``/command`` or ``/command@bot``, our mentions removed.
+
+    A bare command replying to someone else's message returns that message's text.
+    """
     text = message.text or ""
     commands = message.parse_entities([MessageEntity.BOT_COMMAND])
     command = next((value for entity, value in commands.items() if entity.offset == 0), "")
-    return _without(text.removeprefix(command), _our_mentions(message, bot))
+    argument = _without(text.removeprefix(command), _our_mentions(message, bot)).strip()
+    return argument or replied_question(message, bot)
 
 
-def clean_question(text: str, max_chars: int) -> Question:
-    """Normalise whitespace and Unicode (NFC); cut to ``max_chars`` on whitespace if longer."""
-    question = normalize_text(text)
-    if len(question) <= max_chars:
-        return Question(question)
-    cut = question[: max_chars + 1].rsplit(" ", 1)[0] if " " in question[:max_chars] else ""
-    return Question((cut or question[:max_chars]).strip(), truncated=True)
+def content(message: Message) -> str | None:
+    """Return the text of a message, else its caption, else None."""
+    return message.text if message.text is not None else message.caption
+
+
+def replied_question(message: Message, bot: User) -> str:
+    """Return the text (or caption) of the message replied to, unless it is ours, or ''."""
+    replied = message.reply_to_message
+    if replied is None or _replies_to(message, bot):
+        return ""
+    return (content(replied) or "").strip()
+
+
+def _replies_to(message: Message, bot: User) -> bool:
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot.id)
 
 
 def _our_mentions(message: Message, bot: User) -> list[str]:
     """Return the texts of the entities that mention the bot (never other bots)."""
-    entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    if message.text is not None:
+        entities = message.parse_entities(_MENTIONS)
+    else:
+        entities = message.parse_caption_entities(_MENTIONS)
     username = f"@{bot.username}".lower() if bot.username else None
     return [
         text

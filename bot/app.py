@@ -16,7 +16,9 @@ from telegram.ext import (
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -25,17 +27,26 @@ from telegram.ext import (
 from bot import handlers, messages
 from bot.config import Settings
 from bot.errors import error_handler
+from bot.paging import MORE_PATTERN, NEXT_PATTERN, VOTE_PATTERN
 from bot.reindexing import schedule_reindex
-from bot.services import install, searcher_of, services_of
-from index import Searcher
+from bot.state import BotData
+from index import AnswerLog, Searcher
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 3  # a 429 is waited out (retry_after) and the request sent again, at most this often
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-BotApplication = Application[Any, Any, Any, Any, Any, Any]
+# Telegram remembers the last list: it must name every update type a handler below takes.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+    Update.GUEST_MESSAGE,
+]
+BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 
 _MESSAGE = filters.UpdateType.MESSAGE
+_ASKING = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
 _PRIVATE = _MESSAGE & filters.ChatType.PRIVATE
 _NOT_TEXT = (
     filters.Sticker.ALL
@@ -52,29 +63,46 @@ _NOT_TEXT = (
 
 
 def build_application(
-    settings: Settings, searcher: Searcher, rate_limiter: BaseRateLimiter[Any] | None = None
+    settings: Settings,
+    searcher: Searcher,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> BotApplication:
     """Return the bot's Application; ``rate_limiter`` defaults to ``AIORateLimiter``.
 
-    Used by :func:`run` and by the tests, which drive it against a fake Bot API server.
+    Answers are logged to ANSWER_LOG. A reply whose question was deleted in the meantime is
+    sent without the reply (``allow_sending_without_reply``), so the answer is not lost.
+    Used by :func:`run` and by the tests, against a fake Bot API server.
     """
     builder = ApplicationBuilder().token(settings.token)
     if settings.api_base_url:
         builder.base_url(settings.api_base_url).base_file_url(_file_url(settings.api_base_url))
     defaults = Defaults(
-        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        allow_sending_without_reply=True,
     )
     application = (
         builder.defaults(defaults)
+        .context_types(ContextTypes(bot_data=BotData))
         .concurrent_updates(True)
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=MAX_RETRIES))
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
-    install(application.bot_data, settings, searcher)
+    application.bot_data.install(settings, searcher, open_answer_log(settings))
     _add_handlers(application)
     schedule_reindex(application)
     return application
+
+
+def open_answer_log(settings: Settings) -> AnswerLog:
+    """Open the answer log at ANSWER_LOG with the privacy settings."""
+    return AnswerLog(
+        settings.answer_log,
+        log_user_ids=settings.log_user_ids,
+        log_questions=settings.log_questions,
+    )
 
 
 def run(settings: Settings, searcher: Searcher) -> None:
@@ -94,18 +122,30 @@ def run(settings: Settings, searcher: Searcher) -> None:
 
 
 def _add_handlers(application: BotApplication) -> None:
+    # Before the guard: the new id of an upgraded group is not in ALLOWED_CHAT_IDS yet.
+    migrate = filters.StatusUpdate.MIGRATE & _MESSAGE
+    application.add_handler(MessageHandler(migrate, handlers.migrated), group=-2)
     application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
     application.add_handlers(
         [
+            # First: in PTB 22.8 message filters also match guest messages.
+            MessageHandler(filters.UpdateType.GUEST_MESSAGE, handlers.guest_question),
+            InlineQueryHandler(handlers.inline_query),
             CommandHandler("start", handlers.start, _MESSAGE),
             CommandHandler("help", handlers.help_command, _MESSAGE),
-            CommandHandler("ask", handlers.ask, _MESSAGE),
+            CommandHandler("ask", handlers.ask, _ASKING),
             CommandHandler("reindex", handlers.reindex, _MESSAGE),
             CommandHandler("stats", handlers.stats, _MESSAGE),
-            MessageHandler(_MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.answer_question),
+            MessageHandler(
+                _ASKING & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND,
+                handlers.answer_question,
+            ),
             MessageHandler(_PRIVATE & filters.COMMAND, handlers.unknown_command),
             MessageHandler(_PRIVATE & _NOT_TEXT, handlers.non_text_hint),
-            CallbackQueryHandler(handlers.press_button),
+            CallbackQueryHandler(handlers.show_more, pattern=MORE_PATTERN),
+            CallbackQueryHandler(handlers.show_next, pattern=NEXT_PATTERN),
+            CallbackQueryHandler(handlers.vote, pattern=VOTE_PATTERN),
+            CallbackQueryHandler(handlers.stale_button),
         ]
     )
     application.add_error_handler(error_handler)
@@ -113,7 +153,7 @@ def _add_handlers(application: BotApplication) -> None:
 
 async def _post_init(application: BotApplication) -> None:
     """Register the command menu and log what the bot serves and can see."""
-    bot, settings = application.bot, services_of(application.bot_data).settings
+    bot, settings = application.bot, application.bot_data.settings
     await bot.set_my_commands([BotCommand(name, text) for name, text in messages.COMMANDS])
     every_command = [BotCommand(n, t) for n, t in messages.COMMANDS + messages.ADMIN_COMMANDS]
     for admin_id in sorted(settings.admin_ids):
@@ -121,7 +161,7 @@ async def _post_init(application: BotApplication) -> None:
             await bot.set_my_commands(every_command, scope=BotCommandScopeChat(admin_id))
         except TelegramError as exc:
             logger.info("admin command menu not set for user %s: %s", admin_id, exc)
-    manifest = searcher_of(application.bot_data).manifest
+    manifest = application.bot_data.searcher.manifest
     logger.info(
         "bot @%s ready: %d chunks of %d articles, model %s (dim %d), index built %s",
         bot.username,
@@ -136,6 +176,11 @@ async def _post_init(application: BotApplication) -> None:
             "privacy mode is on (can_read_all_group_messages is false): in groups the bot may "
             "miss @mentions; turn it off with @BotFather /setprivacy or make the bot an admin"
         )
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    """Close the answer log."""
+    application.bot_data.log.close()
 
 
 def _file_url(base_url: str) -> str:

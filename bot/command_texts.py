@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from bot import messages
 from bot.formatting import escape
-from index import BuildReport, Manifest
+from index import AnswerStats, BuildReport, Manifest
 
 MAX_PROBLEMS_SHOWN = 5
+MAX_GAP_CHARS = 300
 
 
 def format_help(username: str) -> str:
@@ -53,10 +54,14 @@ def format_failure(reason: str | None) -> str:
     return escape(messages.REINDEX_FAILED.format(reason=reason))
 
 
-def format_stats(manifest: Manifest, questions: int, now: datetime | None = None) -> str:
-    """Return /stats: articles, paragraphs, model, index age, questions since start."""
+def format_stats(
+    manifest: Manifest, questions: int, figures: AnswerStats, now: datetime | None = None
+) -> str:
+    """Return /stats: the index, questions today and of the last days, answered share, votes,
+    and the most asked questions the archive could not answer."""
     built = _parse_time(manifest.built_at)
     age = (now or datetime.now(UTC)) - built if built else None
+    period = figures.period
     text = messages.STATS.format(
         articles=manifest.articles,
         chunks=manifest.count,
@@ -66,8 +71,33 @@ def format_stats(manifest: Manifest, questions: int, now: datetime | None = None
         else manifest.built_at,
         age=_format_age(age.total_seconds()) if age is not None else "?",
         questions=questions,
+        today=figures.today,
+        days=figures.days,
+        period=period.questions,
+        answered=period.answered,
+        answered_pct=_percent(period.answered, period.questions),
+        not_found=period.not_found,
+        not_found_pct=_percent(period.not_found, period.questions),
+        up=period.thumbs_up,
+        down=period.thumbs_down,
     )
-    return escape(text)
+    return "\n".join([escape(text), "", *_format_gaps(figures)])
+
+
+def _format_gaps(figures: AnswerStats) -> list[str]:
+    """The most asked unanswered questions, numbered (HTML lines)."""
+    if not figures.gaps:
+        return [escape(messages.STATS_NO_GAPS.format(days=figures.days))]
+    lines = [escape(messages.STATS_GAPS.format(days=figures.days))]
+    for number, gap in enumerate(figures.gaps, start=1):
+        question = gap.question[:MAX_GAP_CHARS]
+        line = messages.STATS_GAP.format(number=number, question=question, asked=gap.asked)
+        lines.append(escape(line))
+    return lines
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}" if whole else "0"
 
 
 def _parse_time(iso: str) -> datetime | None:

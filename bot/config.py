@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from index import (
+    DEFAULT_ANSWER_LOG,
     DEFAULT_CACHE_DIR,
     DEFAULT_CACHE_FILE,
     DEFAULT_DATA_DIR,
@@ -51,6 +52,10 @@ class Settings:
     top_k: int = DEFAULT_TOP_K
     rate_limit_per_minute: int = 20
     max_question_chars: int = 500
+    answer_log: Path = DEFAULT_ANSWER_LOG
+    feedback_buttons: bool = True
+    log_user_ids: bool = False
+    log_questions: bool = True
     reindex_every_min: int = 0
     log_level: str = "INFO"
 
@@ -83,6 +88,10 @@ class Settings:
                 "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, 0, 10_000
             ),
             max_question_chars=reader.integer("MAX_QUESTION_CHARS", cls.max_question_chars, 10),
+            answer_log=Path(reader.text("ANSWER_LOG") or cls.answer_log),
+            feedback_buttons=reader.boolean("FEEDBACK_BUTTONS", cls.feedback_buttons),
+            log_user_ids=reader.boolean("LOG_USER_IDS"),
+            log_questions=reader.boolean("LOG_QUESTIONS", cls.log_questions),
             reindex_every_min=reader.integer("REINDEX_EVERY", cls.reindex_every_min, 0),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
         )
@@ -142,8 +151,10 @@ class _Reader:
             return default
         return number
 
-    def boolean(self, name: str) -> bool:
+    def boolean(self, name: str, default: bool = False) -> bool:
         value = self.text(name).lower()
+        if not value:
+            return default
         if value not in _TRUE + _FALSE:
             self.problems.append(f"{name}={value!r} must be true or false.")
         return value in _TRUE

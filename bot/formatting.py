@@ -20,6 +20,9 @@ ELLIPSIS = "…"
 MAX_TITLE_CHARS = 300
 MAX_SOURCE_CHARS = 100
 MAX_URL_CHARS = 1000
+# Longer quotes are sent collapsed (<blockquote expandable>), so several sources fit on one
+# screen: 600 characters is about 8 lines on a phone.
+EXPANDABLE_ABOVE_CHARS = 600
 _SEPARATOR = "\n\n"
 _WHITESPACE = re.compile(r"\s")
 _FULL_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -127,7 +130,8 @@ def _html_head(chunk: Chunk, number: int | None) -> str:
 
 
 def _html_block(head: str, text: str, spans: Spans, cut: bool) -> str:
-    return f"{head}<blockquote>{_marked(text, spans)}{ELLIPSIS if cut else ''}</blockquote>"
+    tag = "<blockquote expandable>" if len(text) > EXPANDABLE_ABOVE_CHARS else "<blockquote>"
+    return f"{head}{tag}{_marked(text, spans)}{ELLIPSIS if cut else ''}</blockquote>"
 
 
 def _fitted_block(hit: Hit, number: int | None) -> str:

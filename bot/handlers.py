@@ -1,32 +1,37 @@
-"""Update handlers: each one short, delegating to answering, reindexing and command_texts."""
+"""Update handlers: each one short, delegating to answering, buttons, inline and reindexing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot import messages
+from bot import buttons, messages
 from bot.access import is_admin, is_allowed
 from bot.addressing import command_argument, question_for_us
-from bot.answering import answer, follow_button, reply
+from bot.answering import answer, reply
 from bot.command_texts import format_help, format_stats
 from bot.formatting import escape
+from bot.inline import answer_guest, answer_inline
+from bot.migration import follow_migration
 from bot.reindexing import reindex as rebuild_index
-from bot.services import searcher_of, services_of
+from bot.state import BotData, Context
+from index import summarize
 
 logger = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+ButtonAction = Callable[[CallbackQuery, BotData], Awaitable[str | None]]
 
 
 async def guard(update: object, context: Context) -> None:
     """Stop every update from outside ALLOWED_CHAT_IDS; say so politely in private chats."""
-    settings = services_of(context.bot_data).settings
+    data = context.bot_data
     if not isinstance(update, Update) or is_allowed(
-        settings, update.effective_chat, update.effective_user
+        data.settings, update.effective_chat, update.effective_user, data.migrated
     ):
         return
     chat, user = update.effective_chat, update.effective_user
@@ -36,6 +41,12 @@ async def guard(update: object, context: Context) -> None:
     elif update.message and update.message.chat.type == ChatType.PRIVATE:
         await reply(update.message, messages.NOT_ALLOWED)
     raise ApplicationHandlerStop
+
+
+async def migrated(update: Update, context: Context) -> None:
+    """Keep serving a group upgraded to a supergroup; warn the operator to update the setting."""
+    if message := update.effective_message:
+        await follow_migration(message, context.bot_data)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -52,18 +63,23 @@ async def help_command(update: Update, context: Context) -> None:
 
 
 async def answer_question(update: Update, context: Context) -> None:
-    """Answer a private message, or a group message that mentions or replies to the bot."""
+    """Answer a private message, or a group message that mentions or replies to the bot.
+
+    Text and captions alike; an edited message is answered again if the edit changed it.
+    """
     message = update.effective_message
     question = question_for_us(message, context.bot.bot) if message else None
-    if message and question is not None:
+    if message and question is not None and _new_question(message, question, context):
         await answer(message, question, context.bot_data)
 
 
 async def ask(update: Update, context: Context) -> None:
-    """Answer ``/ask question`` (also ``/ask@BotName question``) in any chat."""
+    """Answer ``/ask question`` (also ``/ask@BotName question``, or a reply) in any chat."""
     if not (message := update.effective_message):
         return
     question = command_argument(message, context.bot.bot)
+    if not _new_question(message, question, context):
+        return
     if not question.strip():
         example = messages.EXAMPLE_QUESTIONS[0]
         await reply(message, messages.ASK_USAGE.format(example=example))
@@ -71,14 +87,41 @@ async def ask(update: Update, context: Context) -> None:
     await answer(message, question, context.bot_data)
 
 
-async def press_button(update: Update, context: Context) -> None:
-    """Follow "Xem thêm" / "Đoạn kế tiếp"; a stale button gets a polite callback answer."""
+async def guest_question(update: Update, context: Context) -> None:
+    """Answer a guest message: the bot mentioned in a chat it is not a member of."""
+    if message := update.guest_message:
+        await answer_guest(message, context.bot.bot, context.bot_data)
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """Show the best quoted paragraphs for ``@bot câu hỏi`` typed in any chat."""
+    if query := update.inline_query:
+        await answer_inline(query, context.bot_data)
+
+
+async def show_more(update: Update, context: Context) -> None:
+    """ "Xem thêm": the next hits of an answer."""
+    await _press(update, context, buttons.show_more)
+
+
+async def show_next(update: Update, context: Context) -> None:
+    """ "Đoạn kế tiếp": the paragraph after a quoted one."""
+    await _press(update, context, buttons.show_next)
+
+
+async def vote(update: Update, context: Context) -> None:
+    """👍 / 👎 under an answer."""
+    await _press(update, context, buttons.vote)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """Any other button (e.g. from an older version of the bot): a polite answer."""
     if query := update.callback_query:
-        await query.answer(await follow_button(query, context.bot_data))
+        await query.answer(messages.STALE_BUTTON)
 
 
 async def non_text_hint(update: Update, context: Context) -> None:
-    """Tell a private user that stickers, photos and voice cannot be read."""
+    """Tell a private user that stickers, voice and photos without a caption cannot be read."""
     if message := update.effective_message:
         await reply(message, messages.NON_TEXT_HINT)
 
@@ -93,27 +136,42 @@ async def reindex(update: Update, context: Context) -> None:
     """Rebuild the index (admins only; one at a time) while questions keep being answered."""
     if not (message := await _from_admin(update, context, "reindex")):
         return
-    if services_of(context.bot_data).reindex_lock.locked():
+    if context.bot_data.reindex_lock.locked():
         await reply(message, messages.REINDEX_BUSY)
     else:
         await rebuild_index(message, context.bot_data)
 
 
 async def stats(update: Update, context: Context) -> None:
-    """Show articles, paragraphs, model, index age and questions answered (admins only)."""
+    """Show the index, questions, answered share, votes and the archive's gaps (admins)."""
     if not (message := await _from_admin(update, context, "stats")):
         return
-    manifest = searcher_of(context.bot_data).manifest
-    await message.reply_text(format_stats(manifest, services_of(context.bot_data).questions))
+    data = context.bot_data
+    figures = await asyncio.to_thread(summarize, data.log)
+    await message.reply_text(format_stats(data.searcher.manifest, data.questions, figures))
+
+
+async def _press(update: Update, context: Context, action: ButtonAction) -> None:
+    if query := update.callback_query:
+        await query.answer(await action(query, context.bot_data))
+
+
+def _new_question(message: Message, question: str, context: Context) -> bool:
+    """False for an edit that left the question as it was (already answered)."""
+    recent = context.bot_data.recent
+    return recent.changed(message.chat_id, message.message_id, question.strip())
 
 
 async def _from_admin(update: Update, context: Context, command: str) -> Message | None:
     """Return the command's message if an admin sent it; refuse (and log) anyone else."""
-    message, user = update.effective_message, update.effective_user
-    if not message or not user:
+    if not (message := update.effective_message):
         return None
-    if await is_admin(services_of(context.bot_data).settings, message.chat, user):
+    if await is_admin(context.bot_data.settings, message):
         return message
-    logger.warning("refused /%s from user %s in chat %s", command, user.id, message.chat_id)
+    sender = message.sender_chat or message.from_user
+    kind = "chat" if message.sender_chat else "user"
+    logger.warning(
+        "refused /%s from %s %s in chat %s", command, kind, sender and sender.id, message.chat_id
+    )
     await reply(message, messages.NOT_ADMIN)
     return None

@@ -1,9 +1,9 @@
 """/reindex and REINDEX_EVERY: apply data/'s changes to the index in a thread, swap the searcher.
 
 ``build_index`` applies only the difference (added, changed, removed articles) and commits it
-with one rename, so the old searcher keeps answering until ``bot_data["searcher"]`` is replaced,
-and a failed update leaves it serving. The scheduled run (PTB's JobQueue) and /reindex share
-``Services.reindex_lock``: they never overlap, and a scheduled turn that finds the lock taken is
+with one rename, so the old searcher keeps answering until ``BotData.searcher`` is replaced, and
+a failed update leaves it serving. The scheduled run (PTB's JobQueue) and /reindex share
+``BotData.reindex_lock``: they never overlap, and a scheduled turn that finds it taken is
 skipped.
 """
 
@@ -12,17 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import MutableMapping
 from typing import Any
 
 from telegram import Message
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot import messages
 from bot.command_texts import format_failure, format_progress, format_report
 from bot.formatting import escape
-from bot.services import SEARCHER_KEY, Services, searcher_of, services_of
+from bot.state import BotData, Context
 from index import (
     BuildProgress,
     BuildReport,
@@ -67,40 +66,38 @@ class _ProgressMessage:
                 await self.show(self.latest)
 
 
-async def reindex(message: Message, bot_data: MutableMapping[Any, Any]) -> None:
+async def reindex(message: Message, data: BotData) -> None:
     """Rebuild from DATA_DIR off the event loop, reporting in one edited reply to ``message``.
 
     The caller checks ``reindex_lock`` first; taking it here happens before any await, so
     two concurrent /reindex cannot both start.
     """
-    services = services_of(bot_data)
-    async with services.reindex_lock:
+    async with data.reindex_lock:
         started = escape(messages.REINDEX_STARTED)
         progress = _ProgressMessage(await message.reply_text(started), started)
         finished = asyncio.Event()
-        follower = asyncio.create_task(progress.follow(finished, services.progress_interval_s))
+        follower = asyncio.create_task(progress.follow(finished, data.progress_interval_s))
         try:
-            text = await _rebuild(services, bot_data, progress.update)
+            text = await _rebuild(data, progress.update)
         finally:
             finished.set()
             await follower
         await progress.show(text)
 
 
-async def scheduled_reindex(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def scheduled_reindex(context: Context) -> None:
     """Apply data/'s changes (a REINDEX_EVERY job); skip this turn if /reindex is running."""
-    bot_data = context.bot_data
-    services = services_of(bot_data)
-    if services.reindex_lock.locked():
+    data = context.bot_data
+    if data.reindex_lock.locked():
         logger.info("scheduled reindex skipped: a reindex is already running")
         return
-    async with services.reindex_lock:
-        await _rebuild(services, bot_data, None)
+    async with data.reindex_lock:
+        await _rebuild(data, None)
 
 
-def schedule_reindex(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule_reindex(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     """Run :func:`scheduled_reindex` every REINDEX_EVERY minutes (nothing when it is 0)."""
-    minutes = services_of(application.bot_data).settings.reindex_every_min
+    minutes = application.bot_data.settings.reindex_every_min
     if not minutes:
         return
     if application.job_queue is None:
@@ -112,13 +109,11 @@ def schedule_reindex(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     )
 
 
-async def _rebuild(
-    services: Services, bot_data: MutableMapping[Any, Any], progress: BuildProgress | None
-) -> str:
+async def _rebuild(data: BotData, progress: BuildProgress | None) -> str:
     """Apply the changes and load the new index; swap it in on success. Return the report."""
-    current = searcher_of(bot_data)
+    current = data.searcher
     try:
-        report, searcher = await asyncio.to_thread(_build, services, current, progress)
+        report, searcher = await asyncio.to_thread(_build, data, current, progress)
     except RetrievalError as exc:
         logger.warning("reindex failed, the old index keeps serving: %s", exc)
         return format_failure(str(exc))
@@ -126,8 +121,8 @@ async def _rebuild(
         logger.exception("reindex failed, the old index keeps serving")
         return format_failure(None)
     if searcher is not current:
-        bot_data[SEARCHER_KEY] = searcher
-        services.pages.new_generation()
+        data.searcher = searcher
+        data.pages.clear()  # buttons of older answers ask their question again
     logger.info(
         "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
         report.articles,
@@ -142,17 +137,15 @@ async def _rebuild(
 
 
 def _build(
-    services: Services, current: Searcher, progress: BuildProgress | None
+    data: BotData, current: Searcher, progress: BuildProgress | None
 ) -> tuple[BuildReport, Searcher]:
     """Update INDEX_DIR, then load it unless nothing changed (runs in a worker thread)."""
-    settings = services.settings
+    settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
-        report = build_index(
-            settings.data_dir, settings.index_dir, services.embedder, cache, progress
-        )
+        report = build_index(settings.data_dir, settings.index_dir, data.embedder, cache, progress)
     finally:
         cache.close()
     if report.manifest == current.manifest:
         return report, current
-    return report, load_index(settings.index_dir, services.embedder, current.settings)
+    return report, load_index(settings.index_dir, data.embedder, current.settings)

@@ -7,33 +7,23 @@ same passages and metadata, same "không tìm thấy"), and works with piped std
 from __future__ import annotations
 
 import logging
-import time
 from typing import TextIO
 
 from bot import messages
-from bot.addressing import clean_question
 from bot.config import Settings
 from bot.formatting import format_not_found, format_plain, truncation_note
-from index import Searcher
-
-logger = logging.getLogger(__name__)
+from index import Asking, Origin, Searcher
 
 
 def answer_text(searcher: Searcher, settings: Settings, text: str) -> str:
-    """Return the plain-text answer the bot would give to ``text``."""
-    question = clean_question(text, settings.max_question_chars)
-    if not question.text:
+    """Return the plain-text answer the bot would give to ``text`` (not logged)."""
+    # DEBUG: an INFO line per question would interleave with the chat on the same terminal.
+    asking = Asking(None, settings.top_k, settings.max_question_chars, logging.DEBUG)
+    answer = asking.ask(searcher, text, Origin("terminal", "terminal"))
+    if not answer.question.text:
         return messages.EMPTY_QUERY.format(example=messages.EXAMPLE_QUESTIONS[0])
-    started = time.perf_counter()
-    hits = searcher.search(question.text, settings.top_k)
-    logger.debug(  # INFO would interleave with the chat on the same terminal
-        "question in terminal: %d chars, %d hits, best score %.3f, %.0f ms",
-        len(question.text),
-        len(hits),
-        hits[0].score if hits else 0.0,
-        (time.perf_counter() - started) * 1000,
-    )
-    note = truncation_note(question.truncated, settings.max_question_chars)
+    note = truncation_note(answer.question.truncated, settings.max_question_chars)
+    hits = answer.hits[: settings.top_k]
     return format_plain(hits, 1, note) if hits else format_not_found(note)
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from index.answerlog import DEFAULT_ANSWER_LOG, DOWN, UP, AnswerLog, LoggedAnswer, Vote
+from index.answerstats import VIETNAM, AnswerStats, Gap, Period, daily, summarize, top_gaps
+from index.asking import MAX_PAGES, Answer, Asking, Origin, Question, clean_question
 from index.bundled import BUNDLED_MODEL
 from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
 from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
@@ -34,33 +37,52 @@ from index.text import canonical_text, fold, normalize_text
 
 __all__ = [
     "BUNDLED_MODEL",
+    "DEFAULT_ANSWER_LOG",
     "DEFAULT_CACHE_DIR",
     "DEFAULT_CACHE_FILE",
     "DEFAULT_DATA_DIR",
     "DEFAULT_INDEX_DIR",
     "DEFAULT_MODEL",
     "DEFAULT_TOP_K",
+    "DOWN",
+    "MAX_PAGES",
+    "UP",
+    "VIETNAM",
+    "Answer",
+    "AnswerLog",
+    "AnswerStats",
     "Article",
+    "Asking",
     "BuildProgress",
     "BuildReport",
     "Chunk",
     "DataFormatError",
     "Embedder",
     "EmbeddingCache",
+    "Gap",
     "Hit",
     "IndexNotBuiltError",
+    "LoggedAnswer",
     "Manifest",
     "ModelMismatchError",
     "ModelUnavailableError",
+    "Origin",
+    "Period",
     "ProgressBar",
+    "Question",
     "RetrievalError",
     "SearchSettings",
     "Searcher",
     "SentenceTransformerEmbedder",
+    "Vote",
     "build_index",
     "canonical_text",
+    "clean_question",
+    "daily",
     "fold",
     "load_index",
     "load_or_build_index",
     "normalize_text",
+    "summarize",
+    "top_gaps",
 ]

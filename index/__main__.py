@@ -27,7 +27,7 @@ from index.pipeline import (
 )
 from index.progress import ProgressBar
 from index.scalebench import DEFAULT_NEWS_SCALE, bench_million, bench_scale
-from index.search import DEFAULT_TOP_K
+from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
 
 logger = logging.getLogger("index")
 DEFAULT_NEWS_SAMPLE = Path("../shared/eval/news-sample")
@@ -63,6 +63,14 @@ def _embedder(args: argparse.Namespace) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(args.model, args.model_cache, precision=args.precision)
 
 
+def _search_settings(args: argparse.Namespace) -> SearchSettings:
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise RetrievalError(
+            f"--min-confidence must be between 0 and 1, not {args.min_confidence}."
+        )
+    return SearchSettings(min_confidence=args.min_confidence)
+
+
 def _cache(args: argparse.Namespace) -> EmbeddingCache | None:
     return None if args.no_cache else EmbeddingCache(args.cache)
 
@@ -91,16 +99,22 @@ def _search(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
     if not (args.index_dir / "manifest.json").exists():
         build_index(args.data_dir, args.index_dir, embedder, _cache(args), ProgressBar())
-    hits = load_index(args.index_dir, embedder).search(args.question, args.top_k)
+    searcher = load_index(args.index_dir, embedder, _search_settings(args))
+    hits = searcher.search(args.question, args.top_k)
     print("\n\n".join(format_hit(i, h) for i, h in enumerate(hits, 1)) or "Không tìm thấy.")
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    metrics = evaluate(
-        args.eval_dir, _embedder(args), args.strip_diacritics, _cache(args), ProgressBar()
+    report = evaluate(
+        args.eval_dir,
+        _embedder(args),
+        args.strip_diacritics,
+        _cache(args),
+        ProgressBar(),
+        _search_settings(args),
     )
-    print(metrics.line())
+    print("\n".join(report.lines()))
     return 0
 
 
@@ -175,6 +189,14 @@ def _parser() -> argparse.ArgumentParser:
     ev = command("eval", _eval, "score retrieval on a folder with corpus.jsonl + questions.jsonl")
     ev.add_argument("eval_dir", type=Path)
     ev.add_argument("--strip-diacritics", action="store_true")
+    for sub in (search, ev):
+        sub.add_argument(
+            "--min-confidence",
+            type=float,
+            default=DEFAULT_MIN_CONFIDENCE,
+            help="MIN_CONFIDENCE: quote a hit only at or above this confidence "
+            "(default %(default)s)",
+        )
     bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
     bench.add_argument(
         "--news",

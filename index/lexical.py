@@ -22,7 +22,7 @@ def terms(text: str) -> list[str]:
     canonical = canonical_text(text).lower()
     spans = token_spans(canonical)
     folded = [token for token, _, _ in spans]
-    accented = [ACCENTED + canonical[start:end] for _, start, end in spans]
+    accented = [ACCENTED + canonical[start:end].replace(",", ".") for _, start, end in spans]
     return [*_with_bigrams(folded), *_with_bigrams(accented)]
 
 

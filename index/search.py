@@ -27,6 +27,7 @@ from index.text import canonical_text, fold, token_spans, tokenize
 logger = logging.getLogger(__name__)
 
 DEFAULT_TOP_K = 3
+DEFAULT_MIN_CONFIDENCE = 0.5
 CANDIDATES = 100
 # Common function words (folded): never bolded, and not counted as evidence of an answer.
 STOPWORDS = frozenset(
@@ -63,7 +64,7 @@ class SearchSettings:
     candidates: int = CANDIDATES
     # None picks the embedding model's entry in CALIBRATIONS, or COVERAGE_ONLY.
     calibration: Calibration | None = None
-    min_confidence: float = 0.5
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
 
 class Searcher:

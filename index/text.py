@@ -19,7 +19,7 @@ import functools
 import re
 import unicodedata
 
-NORMALIZER_VERSION: int = 1
+NORMALIZER_VERSION: int = 2
 """Recorded in the index manifest; bump whenever any function here changes its output."""
 
 # Zero-width space/non-joiner/joiner, word joiner, BOM and soft hyphen: invisible, but they
@@ -157,13 +157,19 @@ def tokenize(text: str) -> list[str]:
 
     A token is a maximal run of letters and digits, so every Vietnamese syllable is a
     token and "COVID-19" gives "covid", "19". A "." or "," between two digits stays
-    inside the token: "25,872", "885.972" and "1.000.000" are one number each, kept
-    verbatim (no separator rewriting, since "," is a decimal mark in Vietnamese and a
-    thousands mark in English); a user typing the same figure gets the same token. Other
-    separators split: "13/12" -> "13", "12" and "2015-2020" -> "2015", "2020", so a query
+    inside the token: "25,872", "885.972" and "1.000.000" are one number each. The two
+    separators are one for matching ("121,5" and "121.5" both give "121.5"): "," is the decimal
+    mark in Vietnamese and the thousands mark in English, and users type either, so a figure
+    finds the paragraph whichever mark it was written with. Other separators split:
+    "13/12" -> "13", "12" and "2015-2020" -> "2015", "2020", so a query
     for one part of a date or range still matches. "email@x.vn" -> "email", "x", "vn".
     """
-    return _TOKEN.findall(fold(text))
+    return [_match_form(token) for token in _TOKEN.findall(fold(text))]
+
+
+def _match_form(token: str) -> str:
+    """Return a token with the separators inside a number unified ("121,5" -> "121.5")."""
+    return token.replace(",", ".")
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
@@ -175,7 +181,9 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     normalized = normalize_text(text)
     pieces = [_fold_char(char) for char in normalized]
     if all(len(piece) == 1 for piece in pieces):  # the usual case: offsets carry over as they are
-        return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer("".join(pieces))]
+        return [
+            (_match_form(m.group()), m.start(), m.end()) for m in _TOKEN.finditer("".join(pieces))
+        ]
     folded: list[str] = []
     starts: list[int] = []  # for each folded character: start of its source character
     ends: list[int] = []  # for each folded character: end of its source character
@@ -186,6 +194,6 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
         starts.extend([index] * len(piece))
         ends.extend([index + 1] * len(piece))
     return [
-        (match.group(), starts[match.start()], ends[match.end() - 1])
+        (_match_form(match.group()), starts[match.start()], ends[match.end() - 1])
         for match in _TOKEN.finditer("".join(folded))
     ]

@@ -8,9 +8,10 @@ also import helpers from here before pytest registers it as a plugin, hence PYTE
 
 from __future__ import annotations
 
+import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ import numpy as np
 import pytest
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.app import BotApplication, build_application
+from bot.__main__ import NOISY_LOGGERS
+from bot.app import ALLOWED_UPDATES, BotApplication, build_application
 from bot.config import Settings
-from bot.services import services_of
 from index import Searcher, SearchSettings, load_index
 from tests.conftest import FakeEmbedder
 from tests.fake_telegram import Call, FakeTelegram
@@ -79,6 +80,7 @@ def make_settings(fake: FakeTelegram, data_dir: Path, index_dir: Path, **env: st
         "DATA_DIR": str(data_dir),
         "INDEX_DIR": str(index_dir),
         "EMBEDDING_CACHE": str(index_dir.parent / "cache.sqlite"),
+        "ANSWER_LOG": str(index_dir.parent / "answers.sqlite"),
         "ADMIN_IDS": str(ADMIN_ID),
     }
     return Settings.from_env(base | env)
@@ -113,13 +115,16 @@ async def bot_running(
     """Run the real Application (as built for production) by long polling against the fake."""
     app = build_application(settings, searcher, rate_limiter or AIORateLimiter(max_retries=1))
     if progress_interval_s is not None:
-        services_of(app.bot_data).progress_interval_s = progress_interval_s
+        app.bot_data.progress_interval_s = progress_interval_s
     async with app:
         if app.post_init:
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(timeout=1, poll_interval=0)
+        # As run(): the fake then delivers only the subscribed update types, like Telegram.
+        await app.updater.start_polling(
+            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
+        )
         try:
             yield app
         finally:
@@ -160,6 +165,19 @@ async def ask_privately(
     """Send ``text`` from a private chat; return (user, message)."""
     user = fake.add_user(user_id, name)
     return user, await fake.user_says(fake.private_chat(user), user, text)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """main() configures logging for the process; give the next tests theirs back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, noisy_level in noisy.items():
+        logging.getLogger(name).setLevel(noisy_level)
 
 
 def environment(**extra: str) -> Mapping[str, str]:

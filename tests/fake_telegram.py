@@ -15,8 +15,10 @@ and assert on the recorded calls::
         [call] = await fake.wait_for("sendMessage", lambda c: c.params["chat_id"] == 111)
         assert call.ok and call.params["text"] == "123"
 
-Test-side API: `add_user`, `private_chat`, `group_chat`, `set_member`, `await user_says`,
-`await user_sends`, `await user_clicks`, `fail_next`, `calls`, `calls_of`, `await wait_for`,
+Test-side API: `add_user`, `private_chat`, `group_chat`, `set_member`, `await user_says`
+(`sender_chat=` for an anonymous admin or a channel), `await user_sends`, `await user_captions`,
+`await user_edits`, `delete_message`, `await migrate_group`, `await user_types_inline`,
+`await guest_mention`, `await user_clicks`, `fail_next`, `calls`, `calls_of`, `await wait_for`,
 `parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`. A recorded
 `Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
 In conftest.py also set `NO_PROXY=127.0.0.1,localhost` and the `httpx` logger to WARNING.
@@ -61,7 +63,8 @@ STRING_FIELDS = _names(
     "text parse_mode action callback_query_id caption url secret_token language_code "
     "inline_message_id ip_address name title description short_description emoji query "
     "first_name last_name custom_title business_connection_id message_effect_id custom_emoji_id "
-    "sticker photo document audio video voice animation video_note question explanation payload"
+    "sticker photo document audio video voice animation video_note question explanation payload "
+    "inline_query_id guest_query_id"
 )
 NOT_DEFAULT_UPDATES = _names("chat_member message_reaction message_reaction_count")
 ADMIN_RIGHTS = _names(  # with can_be_edited and is_anonymous: the 12 booleans PTB requires
@@ -74,6 +77,16 @@ GIFT_TYPES = _names(
 )
 MEMBER_STATUSES = _names("creator administrator member left")
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
+# Who sends a message "on behalf of" a chat: an anonymous group admin ("Remain anonymous").
+GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+MIGRATED = "group chat was upgraded to a supergroup chat"
+PHOTO = [{"file_id": "p1", "file_unique_id": "pu1", "width": 90, "height": 90}]
+MAX_INLINE_RESULTS = 50
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -288,12 +301,14 @@ class FakeTelegram:
         can_join_groups: bool = True,
         can_read_all_group_messages: bool = True,
         supports_inline_queries: bool = False,
+        supports_guest_queries: bool = False,
     ) -> None:
         self.username, self.first_name = username, first_name
         self.bot_flags = {
             "can_join_groups": can_join_groups,
             "can_read_all_group_messages": can_read_all_group_messages,
             "supports_inline_queries": supports_inline_queries,
+            "supports_guest_queries": supports_guest_queries,
         }
         self.calls: list[Call] = []
         self.base_url = self.base_file_url = ""
@@ -315,6 +330,10 @@ class FakeTelegram:
         self._callback_ids: set[str] = set()
         self._callback_counter = itertools.count(1)
         self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
+        self._migrated: dict[int, int] = {}
+        self._inline_ids: set[str] = set()
+        self._guest_ids: set[str] = set()
+        self._query_counter = itertools.count(1)
         self._methods = {
             name[5:].lower(): (name[5:], getattr(self, name))
             for name in dir(self)
@@ -410,10 +429,18 @@ class FakeTelegram:
         reply_to: JSON | None = None,
         message_thread_id: int | None = None,
         entities: list[JSON] | None = None,
+        sender_chat: JSON | None = None,
     ) -> JSON:
-        """Inject a text message; `mention`/`bot_command` entities are added as Telegram does."""
+        """Inject a text message; `mention`/`bot_command` entities are added as Telegram does.
+
+        With `sender_chat` the message is sent on behalf of that chat (the group itself for an
+        anonymous admin): `from` is then GroupAnonymousBot, as in Telegram.
+        """
         found = sorted(_auto_entities(text) + list(entities or []), key=lambda e: e["offset"])
         fields: JSON = {"text": text} | ({"entities": found} if found else {})
+        if sender_chat is not None:
+            fields["sender_chat"] = sender_chat
+            user = GROUP_ANONYMOUS_BOT
         return await self.user_sends(chat, user, reply_to, message_thread_id, **fields)
 
     async def user_sends(
@@ -469,6 +496,79 @@ class FakeTelegram:
             summary = f"{found}/{count} matching {method} calls after {timeout}s"
             raise AssertionError(f"{summary}; recent calls:\n  {recent}") from None
         return self.calls_of(method, pred)
+
+    async def user_captions(
+        self,
+        chat: JSON,
+        user: JSON,
+        caption: str,
+        reply_to: JSON | None = None,
+        **media: Any,
+    ) -> JSON:
+        """Inject a photo (or `document=`, `video=` ...) with `caption` and its entities."""
+        found = _auto_entities(caption)
+        fields: JSON = (media or {"photo": PHOTO}) | {"caption": caption}
+        fields |= {"caption_entities": found} if found else {}
+        return await self.user_sends(chat, user, reply_to, **fields)
+
+    async def user_edits(self, message: JSON, text: str) -> JSON:
+        """Edit a user's message to `text` (its caption, for media); inject `edited_message`."""
+        key = (message["chat"]["id"], message["message_id"])
+        stored = self._messages.get(key, message)
+        field, entities_field = (
+            ("caption", "caption_entities") if "caption" in stored else ("text", "entities")
+        )
+        edited = {k: v for k, v in stored.items() if k != entities_field}
+        edited |= {field: text, "edit_date": int(time.time())}
+        found = _auto_entities(text)
+        edited |= {entities_field: found} if found else {}
+        self._messages[key] = edited
+        await self._enqueue("edited_message", edited)
+        return edited
+
+    def delete_message(self, message: JSON) -> None:
+        """Delete a message, as a moderator would: replies to it then fail as in Telegram."""
+        self._messages.pop((message["chat"]["id"], message["message_id"]), None)
+
+    async def migrate_group(self, group: JSON, user: JSON, new_id: int) -> JSON:
+        """Upgrade a basic group to supergroup `new_id`: both service messages, as Telegram.
+
+        Sends to the old id then fail with "group chat was upgraded to a supergroup chat".
+        """
+        if group.get("type") != "group":
+            raise ValueError("only a basic group ('type': 'group') is upgraded")
+        supergroup = self.group_chat(new_id, group["title"], "supergroup")
+        self._migrated[group["id"]] = new_id
+        await self.user_sends(group, user, migrate_to_chat_id=new_id)
+        await self.user_sends(supergroup, user, migrate_from_chat_id=group["id"])
+        return supergroup
+
+    async def user_types_inline(self, user: JSON, query: str, chat_type: str = "sender") -> str:
+        """Type `@bot query` in a chat: inject an `inline_query`; returns its id."""
+        query_id = f"iq-{next(self._query_counter)}"
+        self._inline_ids.add(query_id)
+        inline = {"id": query_id, "from": user, "query": query, "offset": ""}
+        await self._enqueue("inline_query", inline | {"chat_type": chat_type})
+        return query_id
+
+    async def guest_mention(self, chat: JSON, user: JSON, text: str) -> JSON:
+        """@mention the bot in a chat it is not a member of: inject a `guest_message`.
+
+        The chat is not registered: the bot cannot send to it, only `answerGuestQuery`.
+        """
+        query_id = f"gq-{next(self._query_counter)}"
+        self._guest_ids.add(query_id)
+        found = _auto_entities(text)
+        message: JSON = {
+            "message_id": next(self._message_ids.setdefault(chat["id"], itertools.count(1))),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+            "guest_query_id": query_id,
+        } | ({"entities": found} if found else {})
+        await self._enqueue("guest_message", message)
+        return message
 
     # ------------------------------------------------------------ plumbing
 
@@ -632,6 +732,10 @@ class FakeTelegram:
 
     async def _api_sendMessage(self, p: JSON, bot: JSON) -> JSON:
         chat = self._chat(p.get("chat_id"))
+        if chat["id"] in self._migrated:
+            raise ApiError(
+                400, f"Bad Request: {MIGRATED}", {"migrate_to_chat_id": self._migrated[chat["id"]]}
+            )
         text, entities = _parse_text(p)
         _check_markup(p.get("reply_markup"))
         fields: JSON = {"text": text} | ({"entities": entities} if entities else {})
@@ -692,6 +796,55 @@ class FakeTelegram:
         if self._messages.pop(key, None) is None:
             raise bad_request("message to delete not found")
         return True
+
+    async def _api_editMessageReplyMarkup(self, p: JSON, bot: JSON) -> JSON:
+        message = self._messages.get((self._chat(p.get("chat_id"))["id"], p.get("message_id")))
+        if message is None or message["from"]["id"] != bot["id"]:
+            raise bad_request("message to edit not found")
+        markup = p.get("reply_markup")
+        _check_markup(markup)
+        if markup == message.get("reply_markup"):
+            raise bad_request(NOT_MODIFIED)
+        edited = {k: v for k, v in message.items() if k != "reply_markup"}
+        edited |= {"edit_date": int(time.time())} | ({"reply_markup": markup} if markup else {})
+        self._messages[(message["chat"]["id"], message["message_id"])] = edited
+        return edited
+
+    async def _api_answerInlineQuery(self, p: JSON, bot: JSON) -> bool:
+        if p.get("inline_query_id") not in self._inline_ids:
+            raise bad_request(QUERY_INVALID)
+        results = p.get("results")
+        if not isinstance(results, list) or len(results) > MAX_INLINE_RESULTS:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [_check_inline_result(result) for result in results]
+        if len(set(ids)) != len(ids):
+            raise bad_request("RESULT_ID_DUPLICATE")
+        self._inline_ids.discard(p["inline_query_id"])
+        return True
+
+    async def _api_answerGuestQuery(self, p: JSON, bot: JSON) -> JSON:
+        if p.get("guest_query_id") not in self._guest_ids:
+            raise bad_request(QUERY_INVALID)
+        result = p.get("result")
+        if not isinstance(result, dict):
+            raise bad_request("result must be one InlineQueryResult")
+        _check_inline_result(result)
+        self._guest_ids.discard(p["guest_query_id"])
+        return {"inline_message_id": f"im-{p['guest_query_id']}"}
+
+
+def _check_inline_result(result: Any) -> str:
+    """Validate one InlineQueryResultArticle as Telegram does; return its id."""
+    if not isinstance(result, dict) or result.get("type") != "article":
+        raise bad_request("the fake serves only InlineQueryResultArticle")
+    if not 1 <= len(str(result.get("id", "")).encode()) <= 64:
+        raise bad_request("RESULT_ID_INVALID")
+    if not str(result.get("title", "")).strip():
+        raise bad_request("RESULT_TITLE_EMPTY")
+    content = result.get("input_message_content") or {}
+    _parse_text({"text": content.get("message_text"), "parse_mode": content.get("parse_mode")})
+    _check_markup(result.get("reply_markup"))
+    return str(result["id"])
 
 
 def _matches(pred: Callable[[Call], Any] | None, call: Call) -> bool:

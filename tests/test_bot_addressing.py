@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Chat, Message, MessageEntity, User
 
-from bot.addressing import clean_question, command_argument, question_for_us
+from bot.addressing import command_argument, question_for_us
+from index import clean_question
 from tests.fake_telegram import utf16_len
 
 BOT = User(123456, "RAG Test Bot", is_bot=True, username="rag_test_bot")

@@ -13,7 +13,7 @@ from bot.command_texts import (
     format_report,
     format_stats,
 )
-from index import BuildReport, Manifest
+from index import AnswerStats, BuildReport, Gap, Manifest, Period
 from tests.fake_telegram import parse_html
 
 
@@ -64,13 +64,33 @@ def test_failure_wraps_the_operator_message_in_vietnamese_or_stays_generic() -> 
     assert format_failure(None) == messages.REINDEX_FAILED_GENERIC
 
 
+NO_FIGURES = AnswerStats(today=0, days=7, period=Period(), gaps=())
+
+
 def test_stats_show_counts_model_age_and_questions() -> None:
     now = datetime(2025, 1, 3, 12, 0, tzinfo=UTC)
-    text = format_stats(manifest("2025-01-01T09:30:00+00:00"), 17, now)
+    text = format_stats(manifest("2025-01-01T09:30:00+00:00"), 17, NO_FIGURES, now)
     assert "Bài báo: 2" in text
     assert "Đoạn: 21" in text
     assert "Mô hình: bundled:multilingual-e5-small" in text
     assert "01/01/2025 09:30 UTC (2 ngày trước)" in text
     assert "từ khi khởi động: 17" in text
-    assert "(3 giờ trước)" in format_stats(manifest("2025-01-03T09:00:00"), 0, now)
-    assert "(? trước)" in format_stats(manifest("yesterday"), 0, now)
+    assert "(3 giờ trước)" in format_stats(manifest("2025-01-03T09:00:00"), 0, NO_FIGURES, now)
+    assert "(? trước)" in format_stats(manifest("yesterday"), 0, NO_FIGURES, now)
+    assert "Trả lời được: 0 (0%)" in text  # no division by zero without questions
+    assert messages.STATS_NO_GAPS.format(days=7) in text
+
+
+def test_stats_show_the_answered_share_votes_and_the_gaps_escaped() -> None:
+    figures = AnswerStats(
+        today=3,
+        days=7,
+        period=Period(questions=8, answered=6, not_found=2, thumbs_up=4, thumbs_down=1),
+        gaps=(Gap("giá vé <máy bay> Paris?", 2), Gap("tỷ giá đô", 1)),
+    )
+    text = format_stats(manifest("2025-01-01T09:30:00+00:00"), 8, figures)
+    visible, _ = parse_html(text)
+    assert "Câu hỏi hôm nay: 3; 7 ngày qua: 8" in visible
+    assert "Trả lời được: 6 (75%); không tìm thấy: 2 (25%)" in visible
+    assert "👍 4 · 👎 1" in visible
+    assert "1. giá vé <máy bay> Paris? (2 lần)\n2. tỷ giá đô (1 lần)" in visible

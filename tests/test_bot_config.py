@@ -26,6 +26,12 @@ def test_defaults_without_any_variable_mean_the_terminal_chat() -> None:
     assert settings.allow_group_admins is False
     assert (settings.rate_limit_per_minute, settings.max_question_chars) == (20, 500)
     assert settings.log_level == "INFO"
+    assert settings.answer_log == Path("var/answers.sqlite")
+    assert (settings.feedback_buttons, settings.log_user_ids, settings.log_questions) == (
+        True,
+        False,
+        True,
+    )
 
 
 def test_every_variable_is_read() -> None:
@@ -49,6 +55,10 @@ def test_every_variable_is_read() -> None:
             "RATE_LIMIT_PER_MINUTE": "0",
             "MAX_QUESTION_CHARS": "300",
             "LOG_LEVEL": "debug",
+            "ANSWER_LOG": "/srv/answers.sqlite",
+            "FEEDBACK_BUTTONS": "off",
+            "LOG_USER_IDS": "true",
+            "LOG_QUESTIONS": "no",
         }
     )
     assert settings.token == TOKEN
@@ -65,6 +75,12 @@ def test_every_variable_is_read() -> None:
         300,
     )
     assert settings.log_level == "DEBUG"
+    assert settings.answer_log == Path("/srv/answers.sqlite")
+    assert (settings.feedback_buttons, settings.log_user_ids, settings.log_questions) == (
+        False,
+        True,
+        False,
+    )
 
 
 def test_token_and_webhook_secret_are_kept_out_of_repr() -> None:
@@ -87,6 +103,7 @@ def test_token_and_webhook_secret_are_kept_out_of_repr() -> None:
         ("ADMIN_IDS", "12,abc", "not ids: abc"),
         ("ALLOWED_CHAT_IDS", "@group", "comma-separated numeric Telegram ids"),
         ("ALLOW_GROUP_ADMINS", "maybe", "must be true or false"),
+        ("FEEDBACK_BUTTONS", "sometimes", "FEEDBACK_BUTTONS='sometimes' must be true or false"),
         ("TOP_K", "three", "TOP_K='three' must be a whole number between 1 and 20"),
         ("TOP_K", "0", "between 1 and 20"),
         ("RATE_LIMIT_PER_MINUTE", "-1", "between 0 and"),

@@ -47,7 +47,7 @@ def quotes(html_text: str) -> list[str]:
     return [
         utf16_slice(visible, e["offset"], e["length"])
         for e in entities
-        if e["type"] == "blockquote"
+        if e["type"] in ("blockquote", "expandable_blockquote")
     ]
 
 
@@ -83,6 +83,17 @@ def test_passage_title_and_source_are_escaped() -> None:
     assert "A&amp;B" in part
     assert "<blockquote><b>a</b> &lt; b &amp; c &gt; d</blockquote>" in part
     parse_html(part)
+
+
+def test_long_paragraphs_are_expandable_quotes_and_short_ones_plain() -> None:
+    short, long = make_hit("ngắn " * 100), make_hit("dài " * 200)  # 500 and 800 characters
+    [part] = format_answer([short, long])
+    _, entities = parse_html(part)
+    assert [e["type"] for e in entities if "blockquote" in e["type"]] == [
+        "blockquote",
+        "expandable_blockquote",
+    ]
+    assert quotes(part) == [short.chunk.text, long.chunk.text]
 
 
 def test_hits_are_numbered_from_first_number_or_not_at_all() -> None:

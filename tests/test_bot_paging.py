@@ -1,4 +1,4 @@
-"""Buttons: callback data <= 64 bytes that parses back, bounded LRU pages, stale generations."""
+"""Buttons: callback data <= 64 bytes that parses back, per-action patterns, bounded LRU pages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.paging import MORE, NEXT, ButtonData, Pages, PageStore
-from index import Chunk, Hit
+from bot.paging import (
+    MORE,
+    MORE_PATTERN,
+    NEXT,
+    NEXT_PATTERN,
+    VOTE,
+    VOTE_PATTERN,
+    ButtonData,
+    Pages,
+    PageStore,
+    keyboard,
+    with_votes,
+)
+from index import DOWN, UP, Chunk, Hit
 
 
 def hits(count: int) -> tuple[Hit, ...]:
@@ -18,71 +30,76 @@ def hits(count: int) -> tuple[Hit, ...]:
 
 
 @given(
-    action=st.sampled_from([MORE, NEXT]),
-    generation=st.integers(0, 10**12 - 1),
-    key=st.text("0123456789abcdef", min_size=8, max_size=8),
+    action=st.sampled_from([MORE, NEXT, VOTE]),
+    answer_id=st.integers(1, 10**18 - 1),
     number=st.integers(0, 9999),
+    step=st.integers(1, 9999),
 )
-def test_callback_data_fits_64_bytes_and_parses_back(
-    action: str, generation: int, key: str, number: int
+def test_callback_data_fits_64_bytes_parses_back_and_matches_only_its_pattern(
+    action: str, answer_id: int, number: int, step: int
 ) -> None:
-    button = ButtonData(action, generation, key, number)
+    if action == VOTE:
+        number = UP if number % 2 else DOWN
+    button = ButtonData(action, answer_id, number, step if action == NEXT else 0)
     data = button.encode()
     assert 1 <= len(data.encode()) <= 64
     assert ButtonData.parse(data) == button
+    patterns = {MORE: MORE_PATTERN, NEXT: NEXT_PATTERN, VOTE: VOTE_PATTERN}
+    assert [name for name, p in patterns.items() if p.match(data)] == [action]
 
 
-def test_foreign_callback_data_is_not_ours() -> None:
-    for data in (None, "", "more:1:2:3", "more:0:zzzzzzzz:1", "other:0:0123abcd:1", 5):
+def test_foreign_and_old_format_callback_data_is_not_ours() -> None:
+    for data in (None, "", "more:0:3fa2c1d0:1", "vote:1:maybe", "other:1:2", 5):
         assert ButtonData.parse(data) is None
 
 
-def test_store_keeps_the_most_recently_used_pages_only() -> None:
-    store = PageStore(max_questions=2)
-    first = store.add(Pages(hits(1), 1))
-    second = store.add(Pages(hits(1), 1))
-    assert store.find(ButtonData(NEXT, 0, first, 0)) is not None  # first is now the newest
-    third = store.add(Pages(hits(1), 1))
+def test_store_keeps_the_most_recently_used_answers_only() -> None:
+    store = PageStore(max_answers=2)
+    store.add(1, Pages(hits(1), 1))
+    store.add(2, Pages(hits(1), 1))
+    assert store.find(1) is not None  # 1 is now the newest
+    store.add(3, Pages(hits(1), 1))
     assert len(store) == 2
-    assert store.find(ButtonData(NEXT, 0, second, 0)) is None
-    assert store.find(ButtonData(NEXT, 0, first, 0)) is not None
-    assert store.find(ButtonData(NEXT, 0, third, 0)) is not None
-
-
-def test_a_new_generation_makes_every_button_stale() -> None:
-    store = PageStore()
-    key = store.add(Pages(hits(3), 1))
-    store.new_generation()
-    assert store.find(ButtonData(MORE, 0, key, 1)) is None
-    assert len(store) == 0
-    assert store.generation == 1
+    assert store.find(2) is None
+    assert store.find(1) is not None
+    store.clear()
+    assert store.find(3) is None
 
 
 def test_pages_hold_only_existing_pages_and_hits_and_remember_presses() -> None:
     pages = Pages(hits(5), page_size=2)
     assert [len(pages.page(n)) for n in range(4)] == [2, 2, 1, 0]
-    assert pages.holds(ButtonData(MORE, 0, "0" * 8, 2))
-    assert not pages.holds(ButtonData(MORE, 0, "0" * 8, 3))
-    assert pages.holds(ButtonData(NEXT, 0, "0" * 8, 4))
-    assert not pages.holds(ButtonData(NEXT, 0, "0" * 8, 5))
-    button = ButtonData(MORE, 0, "0" * 8, 1)
+    assert pages.holds(ButtonData(MORE, 7, 2))
+    assert not pages.holds(ButtonData(MORE, 7, 3))
+    assert pages.holds(ButtonData(NEXT, 7, 4, 1))
+    assert not pages.holds(ButtonData(NEXT, 7, 5, 1))
+    button = ButtonData(MORE, 7, 1)
     assert pages.press(button)
     assert not pages.press(button)
 
 
-def test_keyboard_has_next_buttons_for_continued_hits_and_more_when_there_is_more() -> None:
-    store = PageStore()
+def labels(markup: object) -> list[list[tuple[str, object]]]:
+    rows = markup.inline_keyboard  # type: ignore[attr-defined]
+    return [[(b.text, b.callback_data) for b in row] for row in rows]
+
+
+def test_keyboard_has_next_buttons_more_and_votes_only_when_asked() -> None:
     pages = Pages(hits(5), page_size=2)
-    key = store.add(pages)
-    keyboard = store.keyboard(key, pages, 1, [True, False])
-    assert keyboard is not None
-    labels = [[(b.text, b.callback_data) for b in row] for row in keyboard.inline_keyboard]
-    assert labels == [
-        [(messages.BUTTON_NEXT_NUMBERED.format(number=3), f"next:0:{key}:2")],
-        [(messages.BUTTON_MORE, f"more:0:{key}:2")],
+    assert labels(keyboard(7, pages, 1, [True, False], votes=False)) == [
+        [(messages.BUTTON_NEXT_NUMBERED.format(number=3), "next:7:2:1")],
+        [(messages.BUTTON_MORE, "more:7:2")],
     ]
     single = Pages(hits(1), page_size=1)
-    assert store.keyboard(key, single, 0, [False]) is None
-    only = store.keyboard(key, single, 0, [True])
-    assert only is not None
-    assert only.inline_keyboard[0][0].text == messages.BUTTON_NEXT
+    assert keyboard(7, single, 0, [False], votes=False) is None
+    assert labels(keyboard(7, single, 0, [False], votes=True)) == [
+        [(messages.BUTTON_UP, "vote:7:up"), (messages.BUTTON_DOWN, "vote:7:down")]
+    ]
+
+
+def test_vote_counts_replace_the_vote_row_and_keep_the_others() -> None:
+    markup = keyboard(7, Pages(hits(1), 1), 0, [True], votes=True)
+    assert markup is not None
+    assert labels(with_votes(markup, 7, 2, 0)) == [
+        [(messages.BUTTON_NEXT, "next:7:0:1")],
+        [(f"{messages.BUTTON_UP} 2", "vote:7:up"), (messages.BUTTON_DOWN, "vote:7:down")],
+    ]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot import messages
-from bot.__main__ import NOISY_LOGGERS, main
+from bot.__main__ import main
 from bot.config import Settings
 from bot.formatting import format_answer
 from bot.terminal import answer_text, chat
@@ -74,26 +72,13 @@ def test_progress_bar_follows_the_build_stages() -> None:
     assert "10/10" in stream.getvalue()
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """main() configures logging for the process; give the next tests theirs back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, noisy_level in noisy.items():
-        logging.getLogger(name).setLevel(noisy_level)
-
-
 @pytest.mark.usefixtures("restore_logging")
 def test_main_exits_1_with_one_line_on_a_config_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TOP_K", "zero")
-    assert main() == 1
+    assert main([]) == 1
     assert "TOP_K='zero' must be a whole number" in capsys.readouterr().err
 
 
@@ -106,7 +91,7 @@ def test_main_exits_1_when_the_model_cannot_be_loaded(
     (tmp_path / ".env").write_text("EMBEDDING_MODEL=/nonexistent/model\n", encoding="utf-8")
     monkeypatch.delenv("EMBEDDING_MODEL", raising=False)
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    assert main() == 1
+    assert main([]) == 1
     err = capsys.readouterr().err
     assert "Cannot load embedding model '/nonexistent/model'" in err
     assert "Traceback" not in err

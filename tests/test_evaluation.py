@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from index.errors import RetrievalError
-from index.evaluation import evaluate, score, strip_diacritics
+from index.evaluation import _Quoted, decide, evaluate, score, strip_diacritics
 from tests.conftest import FakeEmbedder
 
 
@@ -64,10 +65,46 @@ def write_eval(folder: Path) -> None:
 
 def test_eval_indexes_the_folder_and_scores_each_question(tmp_path: Path) -> None:
     write_eval(tmp_path / "qa")
-    metrics = evaluate(tmp_path / "qa", FakeEmbedder())
-    assert metrics.n == 2 and metrics.r1 == 1.0
+    report = evaluate(tmp_path / "qa", FakeEmbedder())
+    assert report.metrics.n == 2 and report.metrics.r1 == 1.0
+    assert report.lines() == [report.metrics.line()]  # no unanswerable.jsonl: the line as before
     stripped = evaluate(tmp_path / "qa", FakeEmbedder(), strip=True)
-    assert stripped.r1 == 1.0
+    assert stripped.metrics.r1 == 1.0
+
+
+def test_eval_with_unanswerable_questions_reports_the_decision(tmp_path: Path) -> None:
+    write_eval(tmp_path / "qa")
+    unanswerable = [{"id": "u1", "question": "Giá vé máy bay đi Paris tháng này bao nhiêu?"}]
+    (tmp_path / "qa" / "unanswerable.jsonl").write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in unanswerable), encoding="utf-8"
+    )
+    report = evaluate(tmp_path / "qa", FakeEmbedder())
+    *table, last = report.lines()
+    assert re.fullmatch(
+        r"MRR@10=\d\.\d{3} R@1=\d\.\d{3} R@5=\d\.\d{3} R@10=\d\.\d{3} n=2 "
+        r"answered=\d\.\d{3} gold_first=\d\.\d{3} false_quotes=\d\.\d{3} n_unanswerable=1",
+        last,
+    )
+    assert table[0].split() == ["threshold", "answered", "gold_first", "false_quotes"]
+    # The loosest threshold answers at least as much as the strictest, for both kinds.
+    loose, strict = report.tradeoff[0], report.tradeoff[-1]
+    assert loose.answered >= strict.answered and loose.false_quotes >= strict.false_quotes
+    # The question about Paris shares no content word with the corpus: not quoted.
+    assert report.decision is not None and report.decision.false_quotes == 0.0
+
+
+def test_decision_counts_answered_gold_first_and_false_quotes() -> None:
+    answerable = [
+        _Quoted((0.9, 0.8), (False, True)),  # answered, but a sibling is quoted first
+        _Quoted((0.7,), (True,)),  # answered, gold first
+        _Quoted((0.2,), (True,)),  # below the threshold: "không tìm thấy"
+    ]
+    unanswerable = [_Quoted((0.6,), (False,)), _Quoted((0.1,), (False,))]
+    decision = decide(answerable, unanswerable, 0.5)
+    assert decision.answered == pytest.approx(2 / 3)
+    assert decision.gold_first == pytest.approx(1 / 3)
+    assert decision.false_quotes == pytest.approx(1 / 2)
+    assert decide(answerable, unanswerable, 0.65).false_quotes == 0.0
 
 
 def test_eval_of_a_folder_without_questions_explains_the_layout(tmp_path: Path) -> None:

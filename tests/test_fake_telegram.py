@@ -8,9 +8,16 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.constants import ChatMemberStatus, MessageEntityType, ParseMode
-from telegram.error import BadRequest, Conflict, EndPointNotFound, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Conflict, EndPointNotFound, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from tests.fake_telegram import FakeTelegram, utf16_len
@@ -261,3 +268,94 @@ async def wait_until_parked(fake: FakeTelegram) -> None:
     while not fake.parked_polls:
         assert time.monotonic() < deadline, "getUpdates never parked"
         await asyncio.sleep(0.005)
+
+
+# ---------------------------------------------------------------- captions, edits, migrations,
+# inline and guest queries (what the project's bot needs beyond text messages)
+
+
+async def test_caption_edit_anonymous_admin_and_guest_updates_parse_in_ptb(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    group, user = fake.group_chat(-100777, "Nhóm"), fake.add_user(222, "Bình")
+    photo = await fake.user_captions(group, user, "😀 @rag_test_bot ảnh gì?")
+    await fake.user_edits(photo, "@rag_test_bot ảnh này?")
+    await fake.user_says(group, user, "/stats", sender_chat=group)
+    await fake.guest_mention(
+        {"id": -100888, "type": "group", "title": "Lạ"}, user, "@rag_test_bot"
+    )
+    captioned, edited, anonymous, guest = await bot.get_updates(timeout=0)
+    assert captioned.message.parse_caption_entities() == {
+        captioned.message.caption_entities[0]: "@rag_test_bot"
+    }
+    assert edited.edited_message.caption == "@rag_test_bot ảnh này?"
+    assert edited.edited_message.message_id == captioned.message.message_id
+    assert anonymous.message.sender_chat.id == -100777
+    assert anonymous.message.from_user.username == "GroupAnonymousBot"
+    assert guest.guest_message.guest_query_id
+    assert guest.effective_message is guest.guest_message
+
+
+async def test_a_migrated_group_refuses_messages_with_the_new_id(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    group, user = fake.group_chat(-555, "Nhóm", type="group"), fake.add_user(222, "Bình")
+    await fake.migrate_group(group, user, -100555)
+    to_old, from_old = await bot.get_updates(timeout=0)
+    assert to_old.message.migrate_to_chat_id == -100555
+    assert from_old.message.migrate_from_chat_id == -555
+    assert from_old.message.chat.id == -100555
+    with pytest.raises(ChatMigrated) as raised:
+        await bot.send_message(-555, "x")
+    assert raised.value.new_chat_id == -100555
+
+
+async def test_reply_to_a_deleted_message_fails_unless_sent_without_the_reply(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    group, user = fake.group_chat(-100777, "Nhóm"), fake.add_user(222, "Bình")
+    asked = await fake.user_says(group, user, "câu hỏi")
+    fake.delete_message(asked)
+    with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
+        await bot.send_message(-100777, "x", reply_to_message_id=asked["message_id"])
+    sent = await bot.send_message(
+        -100777, "x", reply_to_message_id=asked["message_id"], allow_sending_without_reply=True
+    )
+    assert sent.reply_to_message is None
+
+
+async def test_inline_and_guest_answers_are_validated_and_answered_once(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    user = fake.add_user(222, "Bình")
+    query_id = await fake.user_types_inline(user, "phở")
+    guest = await fake.guest_mention({"id": 5, "type": "private", "first_name": "A"}, user, "hi")
+
+    def article(result_id: str, text: str) -> InlineQueryResultArticle:
+        content = InputTextMessageContent(text, parse_mode=ParseMode.HTML)
+        return InlineQueryResultArticle(result_id, "Tiêu đề", content)
+
+    with pytest.raises(BadRequest, match=r"(?i)result_id_duplicate"):
+        await bot.answer_inline_query(query_id, [article("1", "a"), article("1", "b")])
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.answer_inline_query(query_id, [article("1", "<foo>")])
+    assert await bot.answer_inline_query(query_id, [article("1", "<b>a</b>")])
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_inline_query(query_id, [article("1", "a")])
+    sent = await bot.answer_guest_query(guest["guest_query_id"], article("1", "trả lời"))
+    assert sent.inline_message_id
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_guest_query(guest["guest_query_id"], article("1", "lần hai"))
+
+
+async def test_edit_reply_markup_of_the_bots_message(bot: Bot, fake: FakeTelegram) -> None:
+    fake.private_chat(fake.add_user(111, "An"))
+    sent = await bot.send_message(111, "trả lời", reply_markup=keyboard("vote:1:up"))
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_reply_markup(
+            111, sent.message_id, reply_markup=keyboard("vote:1:up")
+        )
+    edited = await bot.edit_message_reply_markup(
+        111, sent.message_id, reply_markup=keyboard("vote:1:down")
+    )
+    assert edited.reply_markup.inline_keyboard[0][0].callback_data == "vote:1:down"

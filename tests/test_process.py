@@ -102,6 +102,7 @@ async def test_launched_bot_answers_and_exits_0_on_sigterm_without_logging_the_t
         TELEGRAM_API_BASE_URL=fake.base_url,
         DATA_DIR=str(tiny_data),
         INDEX_DIR=str(tmp_path / "index"),
+        ANSWER_LOG=str(tmp_path / "answers.sqlite"),
         LOG_LEVEL="DEBUG",
     )
     log = tmp_path / "bot.log"
@@ -127,6 +128,7 @@ async def test_webhook_mode_registers_the_webhook_and_answers_posted_updates(
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
         WEBHOOK_SECRET=secret,
+        ANSWER_LOG=str(tmp_path / "answers.sqlite"),
         LOG_LEVEL="DEBUG",
     )
     log = tmp_path / "bot.log"
@@ -169,7 +171,7 @@ async def test_real_bot_builds_the_index_and_quotes_the_export_paragraph(
     print(f"\nanswer sent by the bot:\n{answer.params['text']}")
     first = answer.params["text"].split("\n\n")[0]
     assert "25,872 tỷ USD" in first
-    assert "<blockquote>" in first
+    assert "<blockquote" in first  # expandable when the paragraph is long
     assert "TP Phổ Yên là hạt nhân" in first
     assert TOKEN not in log.read_text(encoding="utf-8")
 

@@ -6,6 +6,25 @@ import index
 def test_public_api_is_pinned() -> None:
     assert sorted(index.__all__) == sorted(
         [
+            "DEFAULT_ANSWER_LOG",
+            "DOWN",
+            "MAX_PAGES",
+            "UP",
+            "VIETNAM",
+            "Answer",
+            "AnswerLog",
+            "AnswerStats",
+            "Asking",
+            "Gap",
+            "LoggedAnswer",
+            "Origin",
+            "Period",
+            "Question",
+            "Vote",
+            "clean_question",
+            "daily",
+            "summarize",
+            "top_gaps",
             "BUNDLED_MODEL",
             "DEFAULT_CACHE_DIR",
             "DEFAULT_CACHE_FILE",
@@ -40,7 +59,3 @@ def test_public_api_is_pinned() -> None:
     )
     for name in index.__all__:
         assert hasattr(index, name), name
-
-
-def test_default_top_k_is_three() -> None:
-    assert index.DEFAULT_TOP_K == 3
