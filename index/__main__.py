@@ -18,6 +18,7 @@ from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
 from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, SentenceTransformerEmbedder
 from index.errors import RetrievalError
 from index.evaluation import evaluate
+from index.millionbench import bench_million
 from index.models import Hit
 from index.pipeline import (
     DEFAULT_DATA_DIR,
@@ -26,7 +27,7 @@ from index.pipeline import (
     load_index,
 )
 from index.progress import ProgressBar
-from index.scalebench import DEFAULT_NEWS_SCALE, bench_million, bench_scale
+from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
 from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
 
 logger = logging.getLogger("index")
