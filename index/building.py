@@ -72,8 +72,6 @@ def apply_difference(
 ) -> tuple[Counts, Manifest]:
     """Apply ``diff`` to the index ``stored`` (read from ``index_dir``) in place."""
     stored.paragraphs.rollback()
-    if not (diff.added or diff.changed or diff.removed or diff.files_changed):
-        return (0, 0, 0, 0), stored.manifest
     affected = [a.article_id for a in diff.changed] + diff.removed
     old_ids = stored.paragraphs.ids_of(affected)
     old = stored.paragraphs.get(old_ids)

@@ -23,6 +23,7 @@ from index.store import (
     Manifest,
     StoredIndex,
     check_model,
+    file_sha256,
     read_index,
     read_manifest,
 )
@@ -99,8 +100,8 @@ def build_index(
 
     started = time.monotonic()
     with _exclusive(index_dir):
-        stored = None if full else _usable(index_dir, embedder, max_chars)
-        previous = read_sources(index_dir, stored.manifest.stores["sources"][0]) if stored else {}
+        manifest = None if full else _usable(index_dir, embedder, max_chars)
+        previous = read_sources(index_dir, manifest.stores["sources"][0]) if manifest else {}
         diff = difference(data_dir, previous)
         if not diff.articles:
             raise RetrievalError(
@@ -108,7 +109,10 @@ def build_index(
                 "Add .txt/.md/.jsonl files (see data/README.md)."
             )
         work = Work(embedder, cache, progress, max_chars)
-        if stored is None:
+        stored = _stores(index_dir) if manifest and diff.pending else None
+        if manifest and not diff.pending:
+            counts = (0, 0, 0, 0)  # nothing to do: the stores are not even read
+        elif stored is None:
             counts, manifest = build_from_scratch(index_dir, diff, work)
         else:
             counts, manifest = apply_difference(index_dir, stored, diff, work)
@@ -224,20 +228,32 @@ def load_or_build_index(
     return load_index(index_dir, embedder)
 
 
-def _usable(index_dir: Path, embedder: Embedder, max_chars: int) -> StoredIndex | None:
-    """Return the index to update in place, or None when it must be built from scratch."""
+def _usable(index_dir: Path, embedder: Embedder, max_chars: int) -> Manifest | None:
+    """Return the manifest of an index to update in place, or None to build from scratch."""
     try:
         manifest = read_manifest(index_dir)
         check_model(manifest, index_dir, embedder.name, embedder.fingerprint, embedder.dim)
-        if (manifest.settings.get("max_chars"), manifest.normalizer) != (
-            max_chars,
-            NORMALIZER_VERSION,
-        ):
-            return None
-        return read_index(index_dir)
-    except RetrievalError as exc:
-        if not isinstance(exc, IndexNotBuiltError) or (index_dir / MANIFEST_FILE).exists():
+        [sources] = manifest.stores["sources"]
+        if file_sha256(index_dir / sources) != manifest.files[sources]:
+            raise IndexNotBuiltError(f"{index_dir / sources} is corrupt")
+    except (RetrievalError, KeyError, ValueError, OSError) as exc:
+        if (index_dir / MANIFEST_FILE).exists():
             logger.warning("rebuilding %s from scratch: %s", index_dir, exc)
+        return None
+    if (manifest.settings.get("max_chars"), manifest.normalizer) != (
+        max_chars,
+        NORMALIZER_VERSION,
+    ):
+        return None
+    return manifest
+
+
+def _stores(index_dir: Path) -> StoredIndex | None:
+    """Read the index to update, or None (with a warning) when it must be rebuilt."""
+    try:
+        return read_index(index_dir)
+    except IndexNotBuiltError as exc:
+        logger.warning("rebuilding %s from scratch: %s", index_dir, exc)
         return None
 
 

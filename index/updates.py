@@ -44,6 +44,11 @@ class Difference:
     files_changed: bool
 
     @property
+    def pending(self) -> bool:
+        """Tell whether anything must be written (articles or just the files' state)."""
+        return bool(self.added or self.changed or self.removed or self.files_changed)
+
+    @property
     def articles(self) -> int:
         """Return how many articles ``data/`` holds after the update."""
         return sum(len(s.articles) for s in self.sources.values())
