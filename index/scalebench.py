@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -164,7 +163,7 @@ def probe(work: str, kind: str) -> None:
     while update.is_alive() or len(busy) < 20:
         busy += time_calls([partial(searcher.search, questions[len(busy) % len(questions)])])
     update.join()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mb()[1]
     figures = {
         "query_p50_ms": (p50, "ms"),
         "query_p95_ms": (p95, "ms"),

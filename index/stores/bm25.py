@@ -27,6 +27,9 @@ DELTA_MIN = 2_000
 COMPACT_SHARE = 0.25
 
 
+_EMPTY = Postings.build(np.zeros(0, ID_DTYPE), [])
+
+
 class Bm25Store:
     """Vietnamese BM25 over paragraph ids (terms: ``index.lexical.terms``)."""
 
@@ -90,7 +93,7 @@ class Bm25Store:
         if len(ids) and (ids.min() < len(self._lengths) or np.any(np.diff(ids) <= 0)):
             raise ValueError("lexical ids must be new and ascending")
         fresh = Postings.build(ids, [terms(t) for t in texts])
-        self.delta = merge([self.delta, fresh], np.zeros(0, ID_DTYPE))
+        self.delta = merge(self.delta, fresh, np.zeros(0, ID_DTYPE))
         if len(self.delta.docs) > max(DELTA_MIN, DELTA_SHARE * len(self.base.docs)):
             self._merge()
         self._refresh()
@@ -100,7 +103,7 @@ class Bm25Store:
         ids = np.asarray(ids, ID_DTYPE)
         in_delta = np.isin(ids, self.delta.docs)
         if in_delta.any():
-            self.delta = merge([self.delta], ids[in_delta])
+            self.delta = merge(self.delta, _EMPTY, ids[in_delta])
         in_base = ids[~in_delta][np.isin(ids[~in_delta], self.base.docs)]
         self.removed = np.union1d(self.removed, in_base)
         if len(self.removed) > COMPACT_SHARE * len(self.base.docs):
@@ -127,7 +130,7 @@ class Bm25Store:
         return cls(base, delta, np.load(directory / names[2 * size]), stem)
 
     def _merge(self) -> None:
-        self.base = merge([self.base, self.delta], self.removed)
+        self.base = merge(self.base, self.delta, self.removed)
         self.delta = Postings.build(np.zeros(0, ID_DTYPE), [])
         self.removed = np.zeros(0, ID_DTYPE)
         self._base_stem = ""
