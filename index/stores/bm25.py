@@ -136,7 +136,7 @@ class Bm25Store:
         self._base_stem = ""
 
     def _refresh(self) -> None:
-        """Recompute the live corpus statistics (lengths by id, N, average length)."""
+        """Recompute the live corpus statistics (N, average length, length norm by id)."""
         docs = np.concatenate([self.base.docs, self.delta.docs]).astype(ID_DTYPE)
         lengths = np.concatenate([self.base.lengths, self.delta.lengths]).astype(np.float64)
         live = ~np.isin(docs, self.removed)
@@ -147,6 +147,8 @@ class Bm25Store:
         self._count = int(live.sum())
         mean = float(lengths[live].mean()) if self._count else 0.0
         self._average = mean if mean > 0 else 1.0
+        # The per-paragraph part of BM25's denominator, computed once instead of per query.
+        self._norm = self.k1 * (1 - self.b + self.b * self._lengths / self._average)
         self._last = None
 
     def _postings(self, query_terms: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -156,10 +158,12 @@ class Bm25Store:
         for (ids_a, tf_a), (ids_b, tf_b) in zip(
             self.base.lookup(hashes), self.delta.lookup(hashes), strict=True
         ):
-            ids = np.concatenate([ids_a, ids_b]).astype(ID_DTYPE)
-            counts = np.concatenate([tf_a, tf_b])
-            live = self._lengths[ids] > 0
-            found.append((ids[live], counts[live]))
+            ids = np.concatenate([ids_a, ids_b]) if len(ids_b) else ids_a
+            counts = np.concatenate([tf_a, tf_b]) if len(ids_b) else tf_a
+            if len(self.removed):
+                live = self._lengths[ids] > 0
+                ids, counts = ids[live], counts[live]
+            found.append((ids, counts))
         return found
 
     def _scores(self, query: str) -> np.ndarray:
@@ -167,21 +171,16 @@ class Bm25Store:
         with self._lock:
             if self._last is not None and self._last[0] == query:
                 return self._last[1]
-        all_ids, weights = [], []
-        n = self._count
-        for ids, counts in self._postings(list(dict.fromkeys(terms(query)))):
-            if not len(ids):
-                continue
-            idf = np.log1p((n - len(ids) + 0.5) / (len(ids) + 0.5))
-            tf = counts.astype(np.float64)
-            norm = self.k1 * (1 - self.b + self.b * self._lengths[ids] / self._average)
-            all_ids.append(ids)
-            weights.append(idf * tf * (self.k1 + 1) / (tf + norm))
-        scores = (
-            np.bincount(np.concatenate(all_ids), np.concatenate(weights), len(self._lengths))
-            if all_ids
-            else np.zeros(len(self._lengths))
-        )
+        postings = [p for p in self._postings(list(dict.fromkeys(terms(query)))) if len(p[0])]
+        scores: np.ndarray = np.zeros(len(self._lengths))
+        if postings:
+            sizes = np.array([len(ids) for ids, _ in postings], np.float64)
+            idf = np.log1p((self._count - sizes + 0.5) / (sizes + 0.5))
+            ids = np.concatenate([ids for ids, _ in postings]).astype(np.intp)
+            tf = np.concatenate([counts for _, counts in postings]).astype(np.float64)
+            weights = np.repeat(idf * (self.k1 + 1), sizes.astype(np.intp)) * tf
+            weights /= tf + self._norm[ids]
+            scores = np.bincount(ids, weights, len(self._lengths))
         with self._lock:
             self._last = (query, scores)
         return scores

@@ -105,7 +105,8 @@ class Postings:
     @classmethod
     def load(cls, directory: Path, names: list[str]) -> Postings:
         """Memory-map a segment written by :meth:`save`."""
-        arrays = [np.load(directory / name, mmap_mode="r") for name in names]
+        # Plain ndarray views of the maps: numpy's memmap subclass makes every slice slower.
+        arrays = [np.asarray(np.load(directory / name, mmap_mode="r")) for name in names]
         return cls(*arrays)
 
 
