@@ -18,11 +18,11 @@ from bot.report import write_report
 from bot.terminal import chat
 from index import (
     AnswerLog,
+    ChildProcessEmbedder,
     EmbeddingCache,
     ProgressBar,
     RetrievalError,
     Searcher,
-    SentenceTransformerEmbedder,
     load_or_build_index,
 )
 
@@ -68,10 +68,9 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
 def load_searcher(settings: Settings) -> Searcher:
     """Load the embedding model and the index, building the index first if there is none."""
     logger.info("loading embedding model %s", settings.embedding_model)
-    # One PyTorch thread: an update embedding new paragraphs leaves a core to questions.
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model, settings.model_cache_dir, threads=1
-    )
+    # Passages are embedded in a child process with one PyTorch thread: the bot's memory stays
+    # flat and an update leaves a core to questions.
+    embedder = ChildProcessEmbedder(settings.embedding_model, settings.model_cache_dir, threads=1)
     with closing(EmbeddingCache(settings.embedding_cache)) as cache:
         return load_or_build_index(
             settings.data_dir, settings.index_dir, embedder, cache, ProgressBar(sys.stderr)

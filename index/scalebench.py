@@ -25,6 +25,7 @@ import numpy as np
 from index.bench import Figure, dir_size_mb, percentiles_ms, rss_mb, sample_queries, time_calls
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, ProgressFn, SentenceTransformerEmbedder
+from index.embedworker import ChildProcessEmbedder
 from index.fastquery import load_engine_queries
 from index.pipeline import build_index, load_index
 from index.text import tokenize
@@ -78,9 +79,16 @@ class HashingEmbedder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def make_embedder(kind: str, threads: int | None = None) -> Embedder:
-    """Return the bench's embedder: "model" (the bundled model) or "hashing"."""
-    return HashingEmbedder() if kind == "hashing" else SentenceTransformerEmbedder(threads=threads)
+def make_embedder(kind: str, threads: int | None = None, child: bool = False) -> Embedder:
+    """Return the bench's embedder: "model" (the bundled model) or "hashing".
+
+    ``child``: passages in a child process, as the bot embeds them.
+    """
+    if kind == "hashing":
+        return HashingEmbedder()
+    if child:
+        return ChildProcessEmbedder(threads=threads)
+    return SentenceTransformerEmbedder(threads=threads)
 
 
 def bench_scale(
@@ -151,7 +159,7 @@ def probe(work: str, kind: str) -> None:
     """Serve questions from ``work/index`` quiet, then during an update; print JSON figures."""
     root = Path(work)
     questions = json.loads((root / "questions.json").read_text(encoding="utf-8"))
-    embedder = make_embedder(kind, threads=1)
+    embedder = make_embedder(kind, threads=1, child=True)
     searcher = load_index(root / "index", embedder)
     searcher.search(questions[0])
     p50, p95 = percentiles_ms(time_calls([partial(searcher.search, q) for q in questions]))
@@ -164,6 +172,11 @@ def probe(work: str, kind: str) -> None:
         busy += time_calls([partial(searcher.search, questions[len(busy) % len(questions)])])
     update.join()
     peak = rss_mb()[1]
+    (root / "data" / "zz-bot.md").write_text(_fresh_article(3), encoding="utf-8")
+    started = time.perf_counter()
+    build_index(root / "data", root / "index", embedder)
+    load_index(root / "index", embedder)
+    add_one_bot = time.perf_counter() - started
     figures = {
         "query_p50_ms": (p50, "ms"),
         "query_p95_ms": (p95, "ms"),
@@ -171,6 +184,14 @@ def probe(work: str, kind: str) -> None:
         "questions during the update": (len(busy), "questions"),
         "serving_rss_mb (index + model ready, after the questions)": (serving, "MiB"),
         "update_peak_rss_mb (serving process, update in a thread)": (peak, "MiB"),
+        "update child process peak (passages embedded there)": (
+            getattr(embedder, "child_peak_mb", 0.0),
+            "MiB",
+        ),
+        "add one article as the bot does (child process started, update, reload)": (
+            add_one_bot,
+            "s",
+        ),
     }
     print(json.dumps(figures))
 
