@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bench import Figure, percentiles_ms, rss_mb, sample_queries, time_calls
+from index.bench import Figure, percentiles_ms, sample_queries, time_calls
 from index.lexical import terms
 from index.scalebench import copy_passages
 from index.search import CANDIDATES
@@ -41,7 +41,6 @@ def bench_million(news: Path, base: int, copies: int, questions: int) -> list[Fi
             Figure("million: paragraphs", store.count, "paragraphs"),
             Figure("million: BM25 search + score p50", p50, "ms"),
             Figure("million: BM25 search + score p95", p95, "ms"),
-            Figure("million: RSS", rss_mb()[0], "MiB"),
         ]
 
 
