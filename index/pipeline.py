@@ -251,7 +251,7 @@ def _usable(index_dir: Path, embedder: Embedder, max_chars: int) -> Manifest | N
 def _stores(index_dir: Path) -> StoredIndex | None:
     """Read the index to update, or None (with a warning) when it must be rebuilt."""
     try:
-        return read_index(index_dir)
+        return read_index(index_dir, lazy=True)
     except IndexNotBuiltError as exc:
         logger.warning("rebuilding %s from scratch: %s", index_dir, exc)
         return None

@@ -144,8 +144,11 @@ def check_model(
         )
 
 
-def read_index(directory: Path) -> StoredIndex:
+def read_index(directory: Path, lazy: bool = False) -> StoredIndex:
     """Read an index, verifying every file against the manifest's checksums and counts.
+
+    ``lazy`` defers reading the dense base index until it is needed (an update that only
+    adds to the delta never needs it).
 
     Raises:
         IndexNotBuiltError: missing, corrupt or inconsistent files.
@@ -158,7 +161,7 @@ def read_index(directory: Path) -> StoredIndex:
                 f"{path} is missing or corrupt (checksum mismatch). {rebuild_hint(directory)}"
             )
     try:
-        dense = FaissDenseStore.load(directory, manifest.stores["dense"])
+        dense = FaissDenseStore.load(directory, manifest.stores["dense"], lazy)
         lexical = Bm25Store.load(directory, manifest.stores["lexical"])
     except (RuntimeError, ValueError, TypeError, OSError, KeyError) as exc:
         raise IndexNotBuiltError(

@@ -9,6 +9,7 @@ time by a FAISS ID selector and the base is rebuilt once they pass ``COMPACT_SHA
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,22 +60,36 @@ class FaissDenseStore:
 
     def __init__(
         self,
-        base: faiss.Index,
+        base: faiss.Index | Path,
         base_ids: np.ndarray,
         removed: np.ndarray | None = None,
         delta_ids: np.ndarray | None = None,
         delta: np.ndarray | None = None,
         base_name: str = "",
+        kind: str = "",
     ) -> None:
-        """Wrap a base index whose row ``i`` holds id ``base_ids[i]`` (ascending)."""
-        self.dim = int(base.d)
-        self.base = base
+        """Wrap a base index whose row ``i`` holds id ``base_ids[i]`` (ascending).
+
+        ``base`` may be the path of a saved index, read on first use: an update that only
+        adds to the delta never reads it (``delta`` then gives the dimension).
+        """
+        self._base = base if isinstance(base, faiss.Index) else None
+        self._base_path = base if isinstance(base, Path) else None
+        self._loading = threading.Lock()
+        if self._base is not None:
+            self.dim = int(self._base.d)
+        elif delta is not None:
+            self.dim = int(delta.shape[1])
+        else:
+            raise ValueError("a base read later needs the delta array to give the dimension")
+        self._kind = kind
         self.base_ids = np.asarray(base_ids, ID_DTYPE)
         self.removed = np.zeros(0, ID_DTYPE) if removed is None else np.asarray(removed, ID_DTYPE)
         self.delta_ids = np.zeros(0, ID_DTYPE) if delta_ids is None else delta_ids
         self.delta = np.zeros((0, self.dim), np.float32) if delta is None else delta
         self._base_name = base_name
-        self._params = self._search_params()
+        self._params: Any = None
+        self._params_stale = True
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray) -> FaissDenseStore:
@@ -82,20 +97,34 @@ class FaissDenseStore:
         return cls(make_vector_index(vectors), ids)
 
     @property
+    def base(self) -> faiss.Index:
+        """Return the base FAISS index, reading it from disk on first use."""
+        with self._loading:
+            if self._base is None and self._base_path is not None:
+                self._base = faiss.read_index(str(self._base_path))
+                if isinstance(self._base, faiss.IndexHNSWFlat):
+                    self._base.hnsw.efSearch = HNSW_EF_SEARCH
+        if self._base is None:
+            raise RuntimeError("the dense store has no base index")
+        return self._base
+
+    @property
     def kind(self) -> str:
         """Return the FAISS class of the base segment."""
-        return type(self.base).__name__
+        return type(self._base).__name__ if self._base is not None else self._kind
 
     @property
     def count(self) -> int:
         """Return how many live vectors the store holds."""
-        return int(self.base.ntotal) - len(self.removed) + len(self.delta_ids)
+        return len(self.base_ids) - len(self.removed) + len(self.delta_ids)
 
     def search(self, vector: np.ndarray, k: int) -> Scored:
         """Return up to ``k`` nearest live ids by cosine, best first."""
         query = np.ascontiguousarray(vector, np.float32)[None, :]
         ids, scores = [self.delta_ids], [self.delta @ query[0]]
-        if self.base.ntotal and k > 0:
+        if len(self.base_ids) and k > 0:
+            if self._params_stale:
+                self._params, self._params_stale = self._search_params(), False
             found, rows = self.base.search(query, k, params=self._params)
             keep = rows[0] >= 0
             ids.append(self.base_ids[rows[0][keep]])
@@ -117,7 +146,8 @@ class FaissDenseStore:
         if np.any((in_delta < 0) & (in_base < 0)):
             raise KeyError(f"ids not in the dense store: {ids[(in_delta < 0) & (in_base < 0)]}")
         out[in_delta >= 0] = self.delta[in_delta[in_delta >= 0]]
-        out[in_base >= 0] = stored_vectors(self.base)[in_base[in_base >= 0]]
+        if np.any(in_base >= 0):
+            out[in_base >= 0] = stored_vectors(self.base)[in_base[in_base >= 0]]
         return out
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -130,7 +160,7 @@ class FaissDenseStore:
             raise ValueError("dense ids must be new and ascending")
         self.delta_ids = np.concatenate([self.delta_ids, ids])
         self.delta = np.concatenate([self.delta, vectors.astype(np.float32)])
-        if len(self.delta_ids) > max(DELTA_MIN, DELTA_SHARE * self.base.ntotal):
+        if len(self.delta_ids) > max(DELTA_MIN, DELTA_SHARE * len(self.base_ids)):
             self._fold()
 
     def remove(self, ids: np.ndarray) -> None:
@@ -143,9 +173,9 @@ class FaissDenseStore:
         gone = np.setdiff1d(ids[_positions(self.base_ids, ids) >= 0], self.removed)
         if len(gone):
             self.removed = np.union1d(self.removed, gone)
-            if len(self.removed) > COMPACT_SHARE * self.base.ntotal:
+            if len(self.removed) > COMPACT_SHARE * len(self.base_ids):
                 self._fold(compact=True)
-            self._params = self._search_params()
+            self._params_stale = True
 
     def save(self, directory: Path, tag: str) -> list[str]:
         """Write the base (only if it changed) and the delta + tombstones; return the names."""
@@ -155,21 +185,34 @@ class FaissDenseStore:
             np.save(directory / f"dense-{tag}-ids.npy", self.base_ids)
         delta_name = f"dense-{tag}-delta.npz"
         np.savez(
-            directory / delta_name, ids=self.delta_ids, vectors=self.delta, removed=self.removed
+            directory / delta_name,
+            ids=self.delta_ids,
+            vectors=self.delta,
+            removed=self.removed,
+            kind=np.array(self.kind),
         )
         ids_name = self._base_name.removesuffix(".faiss") + "-ids.npy"
         return [self._base_name, ids_name, delta_name]
 
     @classmethod
-    def load(cls, directory: Path, names: list[str]) -> FaissDenseStore:
-        """Read a store written by :meth:`save` from the files ``names``."""
+    def load(cls, directory: Path, names: list[str], lazy: bool = False) -> FaissDenseStore:
+        """Read a store written by :meth:`save`; ``lazy`` defers reading the base index."""
         base_name, ids_name, delta_name = names
-        base = faiss.read_index(str(directory / base_name))
-        if isinstance(base, faiss.IndexHNSWFlat):
-            base.hnsw.efSearch = HNSW_EF_SEARCH
         with np.load(directory / delta_name) as delta:
             delta_ids, vectors, removed = delta["ids"], delta["vectors"], delta["removed"]
-        return cls(base, np.load(directory / ids_name), removed, delta_ids, vectors, base_name)
+            kind = str(delta["kind"])
+        store = cls(
+            directory / base_name,
+            np.load(directory / ids_name),
+            removed,
+            delta_ids,
+            vectors,
+            base_name,
+            kind,
+        )
+        if not lazy:
+            store.base  # noqa: B018 - read now, so that a broken file fails the load
+        return store
 
     def _fold(self, compact: bool = False) -> None:
         """Move the delta into the base; rebuild the base without tombstones if ``compact``."""
@@ -179,13 +222,13 @@ class FaissDenseStore:
         ):
             vectors = np.concatenate([stored_vectors(self.base)[live], self.delta])
             self.base_ids = np.concatenate([self.base_ids[live], self.delta_ids])
-            self.base, self.removed = make_vector_index(vectors), np.zeros(0, ID_DTYPE)
+            self._base, self.removed = make_vector_index(vectors), np.zeros(0, ID_DTYPE)
         else:
             self.base.add(np.ascontiguousarray(self.delta))
             self.base_ids = np.concatenate([self.base_ids, self.delta_ids])
         self.delta_ids, self.delta = np.zeros(0, ID_DTYPE), np.zeros((0, self.dim), np.float32)
         self._base_name = ""
-        self._params = self._search_params()
+        self._params_stale = True
 
     def _search_params(self) -> Any:
         """Return FAISS search parameters that skip tombstoned rows (None when there are none)."""
