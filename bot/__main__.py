@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from contextlib import closing
@@ -73,7 +74,12 @@ def load_searcher(settings: Settings) -> Searcher:
     embedder = ChildProcessEmbedder(settings.embedding_model, settings.model_cache_dir, threads=1)
     with closing(EmbeddingCache(settings.embedding_cache)) as cache:
         return load_or_build_index(
-            settings.data_dir, settings.index_dir, embedder, cache, ProgressBar(sys.stderr)
+            settings.data_dir,
+            settings.index_dir,
+            embedder,
+            cache,
+            ProgressBar(sys.stderr),
+            max_article_bytes=settings.max_article_bytes,
         )
 
 
@@ -121,6 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RetrievalError as exc:
         logger.error("%s", exc)
         return 1
+    except OSError as exc:  # read-only var/, disk full: a sentence, not a traceback
+        logger.error(
+            "cannot write %s (%s); make it writable or set INDEX_DIR elsewhere",
+            exc.filename or settings.index_dir,
+            exc.strerror or exc,
+        )
+        return 1
     if settings.token:
         run(settings, searcher)
     else:
@@ -128,5 +141,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Flush the logs and output, then end the process without the interpreter's teardown.
+
+    Everything is saved and closed when ``main`` returns; tearing down torch and
+    sentence-transformers modules still takes ~3 s on a busy 2-core machine, which would
+    break the promise of exiting within 5 s of SIGTERM.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

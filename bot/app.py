@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -24,17 +24,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, messages
+from bot import handlers, importing, messages
 from bot.config import Settings
 from bot.errors import error_handler
+from bot.inbox import Inbox
 from bot.paging import MORE_PATTERN, NEXT_PATTERN, VOTE_PATTERN
+from bot.processing import GracefulApplication, InboxProcessor, replay_unfinished
 from bot.reindexing import schedule_reindex
 from bot.state import BotData
+from bot.syncing import SYNC_JOB, scheduled_sync
+from bot.transport import RetryingRequest, RetryPolicy
 from index import AnswerLog, Searcher
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 3  # a 429 is waited out (retry_after) and the request sent again, at most this often
+# A 429 the transport gave up on (FLOOD_WAIT_MAX_S) is waited out this often more.
+MAX_RETRIES = 3
+# PTB polls getUpdates alone on its own connection; everything else shares this pool.
+CONNECTION_POOL_SIZE = 256
 # Telegram remembers the last list: it must name every update type a handler below takes.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -48,6 +55,7 @@ BotApplication = Application[Any, Any, Any, Any, BotData, Any]
 _MESSAGE = filters.UpdateType.MESSAGE
 _ASKING = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
 _PRIVATE = _MESSAGE & filters.ChatType.PRIVATE
+_LINKS = filters.Entity(MessageEntity.URL) & ~filters.FORWARDED
 _NOT_TEXT = (
     filters.Sticker.ALL
     | filters.PHOTO
@@ -79,12 +87,15 @@ def build_application(
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
-        allow_sending_without_reply=True,
+        allow_sending_without_reply=True,  # a deleted question still gets its answer
     )
     application = (
         builder.defaults(defaults)
+        .application_class(GracefulApplication)
         .context_types(ContextTypes(bot_data=BotData))
-        .concurrent_updates(True)
+        .request(_request(settings, CONNECTION_POOL_SIZE))
+        .get_updates_request(_request(settings, 1))
+        .concurrent_updates(InboxProcessor(Inbox(settings.answer_log)))
         .rate_limiter(rate_limiter or AIORateLimiter(max_retries=MAX_RETRIES))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -92,6 +103,7 @@ def build_application(
     )
     application.bot_data.install(settings, searcher, open_answer_log(settings))
     _add_handlers(application)
+    _schedule_sync(application, settings)
     schedule_reindex(application)
     return application
 
@@ -106,7 +118,10 @@ def open_answer_log(settings: Settings) -> AnswerLog:
 
 
 def run(settings: Settings, searcher: Searcher) -> None:
-    """Serve until SIGINT/SIGTERM: long polling, or a webhook when WEBHOOK_URL is set."""
+    """Serve until SIGINT/SIGTERM: long polling, or a webhook when WEBHOOK_URL is set.
+
+    Start-up (getMe, deleteWebhook/setWebhook) is retried until Telegram answers.
+    """
     application = build_application(settings, searcher)
     if settings.webhook_url:
         application.run_webhook(
@@ -116,9 +131,25 @@ def run(settings: Settings, searcher: Searcher) -> None:
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret or None,
             allowed_updates=ALLOWED_UPDATES,
+            bootstrap_retries=-1,
         )
     else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1)
+
+
+def _request(settings: Settings, pool_size: int) -> RetryingRequest:
+    policy = RetryPolicy(
+        retries=settings.send_retries,
+        backoff_s=settings.retry_backoff_s,
+        flood_wait_max_s=settings.flood_wait_max_s,
+    )
+    return RetryingRequest(
+        policy,
+        connection_pool_size=pool_size,
+        read_timeout=settings.read_timeout_s,
+        write_timeout=settings.write_timeout_s,
+        connect_timeout=settings.connect_timeout_s,
+    )
 
 
 def _add_handlers(application: BotApplication) -> None:
@@ -136,6 +167,14 @@ def _add_handlers(application: BotApplication) -> None:
             CommandHandler("ask", handlers.ask, _ASKING),
             CommandHandler("reindex", handlers.reindex, _MESSAGE),
             CommandHandler("stats", handlers.stats, _MESSAGE),
+            CommandHandler("add", importing.add_command, _MESSAGE),
+            CommandHandler("remove", importing.remove_command, _MESSAGE),
+            CommandHandler("sync", importing.sync_command, _MESSAGE),
+            MessageHandler(_PRIVATE & filters.FORWARDED, importing.add_forward),
+            MessageHandler(_PRIVATE & filters.Document.ALL, importing.add_document),
+            MessageHandler(
+                _PRIVATE & filters.TEXT & _LINKS & ~filters.COMMAND, importing.add_links
+            ),
             MessageHandler(
                 _ASKING & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND,
                 handlers.answer_question,
@@ -149,6 +188,20 @@ def _add_handlers(application: BotApplication) -> None:
         ]
     )
     application.add_error_handler(error_handler)
+
+
+def _schedule_sync(application: BotApplication, settings: Settings) -> None:
+    """Fetch FEEDS and SITEMAPS every SYNC_EVERY minutes (PTB's JobQueue), if both are set."""
+    minutes = settings.sync_every_minutes
+    if not minutes or not settings.web.sources:
+        return
+    if application.job_queue is None:
+        logger.warning("SYNC_EVERY is set but PTB's job queue is missing: pip install -e .")
+        return
+    application.job_queue.run_repeating(
+        scheduled_sync, interval=minutes * 60, first=minutes * 60, name=SYNC_JOB
+    )
+    logger.info("fetching %d sources every %d minutes", len(settings.web.sources), minutes)
 
 
 async def _post_init(application: BotApplication) -> None:
@@ -176,6 +229,7 @@ async def _post_init(application: BotApplication) -> None:
             "privacy mode is on (can_read_all_group_messages is false): in groups the bot may "
             "miss @mentions; turn it off with @BotFather /setprivacy or make the bot an admin"
         )
+    await replay_unfinished(application)
 
 
 async def _post_shutdown(application: BotApplication) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot import messages
 from bot.formatting import escape
@@ -25,6 +27,8 @@ def format_help(username: str) -> str:
 
 def format_progress(stage: str, done: int, total: int) -> str:
     """Return the text of the /reindex progress message for a build stage."""
+    if stage == "read":
+        return messages.REINDEX_READING.format(done=done, total=total)
     if stage == "embed":
         return messages.REINDEX_EMBEDDING.format(done=done, total=total)
     if stage == "write":
@@ -52,6 +56,24 @@ def format_failure(reason: str | None) -> str:
     if reason is None:
         return escape(messages.REINDEX_FAILED_GENERIC)
     return escape(messages.REINDEX_FAILED.format(reason=reason))
+
+
+_STORAGE_CAUSES = {
+    errno.EROFS: messages.STORAGE_READ_ONLY,
+    errno.ENOSPC: messages.STORAGE_FULL,
+    errno.EDQUOT: messages.STORAGE_FULL,
+    errno.EACCES: messages.STORAGE_NO_PERMISSION,
+    errno.EPERM: messages.STORAGE_NO_PERMISSION,
+    errno.ENOTDIR: messages.STORAGE_NOT_A_DIRECTORY,
+}
+
+
+def format_storage_failure(error: OSError, default_path: Path) -> str:
+    """Return the /reindex failure for a write that failed: the path and the cause, in words."""
+    cause = _STORAGE_CAUSES.get(error.errno or 0)
+    cause = cause or messages.STORAGE_OTHER.format(error=error.strerror or error)
+    path = error.filename or default_path
+    return escape(messages.REINDEX_STORAGE_FAILED.format(path=path, cause=cause))
 
 
 def format_stats(

@@ -17,10 +17,15 @@ from index import (
     DEFAULT_INDEX_DIR,
     DEFAULT_MODEL,
     DEFAULT_TOP_K,
+    MAX_ARTICLE_BYTES,
+    SettingsError,
+    WebSettings,
 )
+from index import read_env_file as read_index_env_file
 
 ENV_FILE = Path(".env")
 MAX_TOP_K = 20
+MAX_SYNC_EVERY_MINUTES = 7 * 24 * 60
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -58,6 +63,18 @@ class Settings:
     log_questions: bool = True
     reindex_every_min: int = 0
     log_level: str = "INFO"
+    web: WebSettings = field(default_factory=WebSettings)
+    sync_every_minutes: int = 0
+    # Telegram delivery (bot/transport.py): sends wait this long for Telegram's slow moments.
+    read_timeout_s: float = 30.0
+    write_timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    send_retries: int = 4
+    retry_backoff_s: float = 0.5
+    flood_wait_max_s: float = 120.0
+    # Unanswered questions survive a crash in the answer log's file (bot/inbox.py).
+    inbox_max_age_min: int = 10
+    max_article_bytes: int = MAX_ARTICLE_BYTES
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -94,6 +111,18 @@ class Settings:
             log_questions=reader.boolean("LOG_QUESTIONS", cls.log_questions),
             reindex_every_min=reader.integer("REINDEX_EVERY", cls.reindex_every_min, 0),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
+            web=_web_settings(environ, reader.problems),
+            sync_every_minutes=reader.integer("SYNC_EVERY", 0, 0, MAX_SYNC_EVERY_MINUTES),
+            read_timeout_s=reader.number("TELEGRAM_READ_TIMEOUT_S", cls.read_timeout_s, 0.1),
+            write_timeout_s=reader.number("TELEGRAM_WRITE_TIMEOUT_S", cls.write_timeout_s, 0.1),
+            connect_timeout_s=reader.number(
+                "TELEGRAM_CONNECT_TIMEOUT_S", cls.connect_timeout_s, 0.1
+            ),
+            send_retries=reader.integer("TELEGRAM_RETRIES", cls.send_retries, 0, 20),
+            retry_backoff_s=reader.number("TELEGRAM_RETRY_BACKOFF_S", cls.retry_backoff_s, 0.0),
+            flood_wait_max_s=reader.number("FLOOD_WAIT_MAX_S", cls.flood_wait_max_s, 0.0),
+            inbox_max_age_min=reader.integer("INBOX_MAX_AGE_MIN", cls.inbox_max_age_min, 0),
+            max_article_bytes=reader.integer("MAX_ARTICLE_BYTES", cls.max_article_bytes, 1),
         )
         if settings.webhook_url and not settings.token:
             reader.problems.append("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not; set both.")
@@ -104,21 +133,19 @@ class Settings:
 
 def read_env_file(path: Path) -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines (``#`` comments, optional ``export`` and quotes) of ``path``."""
-    if not path.is_file():
-        return {}
-    values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.removeprefix("export ").partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ConfigError(f"{path}:{number}: expected KEY=VALUE; fix or remove the line.")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key] = value
-    return values
+    try:
+        return read_index_env_file(path)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _web_settings(environ: Mapping[str, str], problems: list[str]) -> WebSettings:
+    """FEEDS, SITEMAPS and ALLOW_PRIVATE_URLS, read as ``python -m index fetch`` reads them."""
+    try:
+        return WebSettings.from_env(environ)
+    except SettingsError as exc:
+        problems.extend(line.removeprefix("- ") for line in str(exc).splitlines()[1:])
+        return WebSettings()
 
 
 def settings_from_environment(env_file: Path = ENV_FILE) -> Settings:
@@ -148,6 +175,16 @@ class _Reader:
         if number is None or number < low or (high is not None and number > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             self.problems.append(f"{name}={value!r} must be a whole number {bounds}.")
+            return default
+        return number
+
+    def number(self, name: str, default: float, low: float) -> float:
+        value = self.text(name)
+        if not value:
+            return default
+        number = float(value) if re.fullmatch(r"-?\d+(\.\d+)?", value) else None
+        if number is None or number < low:
+            self.problems.append(f"{name}={value!r} must be a number of at least {low:g}.")
             return default
         return number
 

@@ -15,6 +15,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("reindex", "Cập nhật chỉ mục từ thư mục bài báo"),
     ("stats", "Thống kê chỉ mục và số câu hỏi"),
+    ("add", "Thêm bài từ đường link (bài, RSS, sitemap): /add URL"),
+    ("remove", "Xoá một bài: /remove URL hoặc mã bài"),
+    ("sync", "Lấy bài mới từ FEEDS và SITEMAPS ngay"),
 )
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "Giá trị xuất khẩu của Phổ Yên năm 2023 là bao nhiêu?",
@@ -69,6 +72,7 @@ NO_NEXT_PARAGRAPH = "Đây là đoạn cuối của bài."
 
 NOT_ADMIN = "Xin lỗi, chỉ quản trị viên mới dùng được lệnh này."
 REINDEX_STARTED = "Đang cập nhật chỉ mục…"
+REINDEX_READING = "Đang cập nhật chỉ mục: đã đọc {done}/{total} tệp…"
 REINDEX_EMBEDDING = "Đang cập nhật chỉ mục: đã xử lý {done}/{total} đoạn…"
 REINDEX_WRITING = "Đang ghi chỉ mục…"
 REINDEX_BUSY = "Chỉ mục đang được cập nhật. Vui lòng đợi lần cập nhật này xong."
@@ -80,6 +84,20 @@ REINDEX_DONE = (
 )
 REINDEX_FAILED = "Cập nhật chỉ mục thất bại: {reason}\nChỉ mục cũ vẫn đang được dùng."
 REINDEX_FAILED_GENERIC = "Cập nhật chỉ mục thất bại do lỗi nội bộ. Chỉ mục cũ vẫn đang được dùng."
+REINDEX_STORAGE_FAILED = (
+    "Cập nhật chỉ mục thất bại: không ghi được vào {path} ({cause}).\n"
+    "Chỉ mục cũ vẫn đang được dùng."
+)
+REINDEX_INTERRUPTED = (
+    "Cập nhật chỉ mục đã bị dừng vì bot đang tắt. Chỉ mục cũ vẫn được giữ nguyên; "
+    "hãy chạy lại /reindex khi bot hoạt động trở lại."
+)
+# Causes of a failed write, by errno (bot/command_texts.py: format_storage_failure).
+STORAGE_READ_ONLY = "ổ đĩa chỉ đọc"
+STORAGE_FULL = "hết dung lượng ổ đĩa"
+STORAGE_NO_PERMISSION = "không có quyền ghi"
+STORAGE_NOT_A_DIRECTORY = "đường dẫn không phải thư mục"
+STORAGE_OTHER = "lỗi ổ đĩa: {error}"
 STATS = (
     "Thống kê:\n"
     "• Bài báo: {articles}\n"
@@ -106,3 +124,49 @@ AGE_DAYS = "{count} ngày"
 TERMINAL_GREETING = "Hỏi đáp tin tức: gõ câu hỏi rồi Enter; gõ exit hoặc Ctrl+D để thoát."
 TERMINAL_PROMPT = "Câu hỏi: "
 TERMINAL_EXIT_WORDS: frozenset[str] = frozenset({"exit", "quit", "thoát", "thoat"})
+
+# Bringing in articles (admins): links, /add, files, forwarded posts, /remove, /sync.
+ADD_USAGE = "Cách dùng: /add URL — đường link bài báo, RSS/Atom hoặc sitemap (có thể nhiều link)."
+ADDING = "Đang tải {count} đường link…"
+ADDED = "Đã thêm: {title} ({paragraphs} đoạn)"
+UPDATED = "Đã cập nhật: {title} ({paragraphs} đoạn)"
+NOTHING_NEW = "Không có gì mới: {count} bài đã có và không thay đổi."
+NOT_ADDED = "Không thêm được {url}: {reason}"
+LINKS_ADMIN_ONLY = (
+    "Chỉ quản trị viên mới thêm được bài báo bằng đường link. Hãy gửi câu hỏi bằng chữ."
+)
+UPLOAD_ADMIN_ONLY = "Chỉ quản trị viên mới gửi được tệp bài báo. Hãy gửi câu hỏi bằng chữ."
+UPLOAD_WRONG_TYPE = "Tôi chỉ nhận tệp .md, .txt, .html hoặc .jsonl."
+UPLOAD_TOO_LARGE = "Tệp lớn quá ({size} MB): bot chỉ tải được tệp tối đa {limit} MB."
+UPLOAD_SAVED = "Đã lưu {name}: thêm {count} bài."
+UPLOAD_ARTICLE = "• {title} ({paragraphs} đoạn)"
+UPLOAD_SKIPPED = "Bỏ qua:"
+UPLOAD_FAILED = "Không lưu được {name}: {reason}"
+FORWARD_NOT_CHANNEL = "Chỉ thêm được bài chuyển tiếp từ một kênh tin tức."
+FORWARD_EMPTY = "Bài chuyển tiếp không có chữ nên không thêm được."
+REMOVE_USAGE = "Cách dùng: /remove URL hoặc mã bài (ví dụ: web/baochinhphu.vn/ten-bai)."
+REMOVED = "Đã xoá: {title}"
+REMOVE_FAILED = "Không xoá được: {reason}"
+SYNC_NOT_CONFIGURED = "Chưa cấu hình FEEDS hoặc SITEMAPS nên không có gì để lấy."
+SYNC_STARTED = "Đang lấy bài mới từ {count} nguồn…"
+SYNC_DONE = (
+    "Đã lấy xong trong {seconds} giây: {new} bài mới, {changed} bài sửa, "
+    "{unchanged} bài không đổi, {failed} lỗi."
+)
+INDEX_NOT_UPDATED = "Đã lưu bài nhưng chưa cập nhật được chỉ mục: {reason}"
+# Why a page could not be fetched: (words in the fetcher's reason, what the admin reads).
+FETCH_REASONS: tuple[tuple[str, str], ...] = (
+    ("HTTP 404", "trang không tồn tại (404)"),
+    ("HTTP", "máy chủ báo lỗi"),
+    ("timed out", "quá thời gian chờ"),
+    ("redirects", "chuyển hướng quá nhiều lần"),
+    ("larger than", "trang quá lớn"),
+    ("not an HTML page", "không phải trang HTML, RSS hay sitemap"),
+    ("charset", "sai bảng mã ký tự"),
+    ("no article text", "không tìm thấy nội dung bài báo"),
+    ("robots.txt", "trang web không cho phép tải (robots.txt)"),
+    ("private", "địa chỉ nội bộ bị chặn (ALLOW_PRIVATE_URLS)"),
+    ("only http", "chỉ nhận đường link http:// hoặc https://"),
+    ("host name not found", "không tìm thấy tên miền"),
+    ("network error", "lỗi mạng"),
+)

@@ -2,9 +2,9 @@
 
 ``build_index`` applies only the difference (added, changed, removed articles) and commits it
 with one rename, so the old searcher keeps answering until ``BotData.searcher`` is replaced, and
-a failed update leaves it serving. The scheduled run (PTB's JobQueue) and /reindex share
-``BotData.reindex_lock``: they never overlap, and a scheduled turn that finds it taken is
-skipped.
+a failed or interrupted update leaves it serving. The scheduled run (PTB's JobQueue) and
+/reindex share ``BotData.reindex_lock``: they never overlap, and a scheduled turn that finds it
+taken is skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from pathlib import Path
 from typing import Any
 
 from telegram import Message
@@ -19,7 +21,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import messages
-from bot.command_texts import format_failure, format_progress, format_report
+from bot.command_texts import (
+    format_failure,
+    format_progress,
+    format_report,
+    format_storage_failure,
+)
 from bot.formatting import escape
 from bot.state import BotData, Context
 from index import (
@@ -35,16 +42,27 @@ from index import (
 logger = logging.getLogger(__name__)
 
 
+class BuildInterrupted(Exception):
+    """Raised in the build thread when the bot is stopping (nothing was swapped in)."""
+
+
 class _ProgressMessage:
     """One message edited in place; the build thread only sets ``latest``."""
 
-    def __init__(self, message: Message, text: str) -> None:
-        """Follow ``message``, which says ``text`` now."""
+    def __init__(self, message: Message, text: str, stopping: threading.Event) -> None:
+        """Follow ``message``, which says ``text`` now; stop the build once ``stopping``."""
         self.message = message
         self.shown = self.latest = text
+        self.stopping = stopping
 
     def update(self, stage: str, done: int, total: int) -> None:
-        """Record build progress (called from the build thread)."""
+        """Record build progress (called from the build thread); raise if the bot stops.
+
+        Raises:
+            BuildInterrupted: the bot is stopping and the new index is not written yet.
+        """
+        if self.stopping.is_set() and stage != "write":
+            raise BuildInterrupted
         self.latest = escape(format_progress(stage, done, total))
 
     async def show(self, text: str) -> None:
@@ -74,15 +92,17 @@ async def reindex(message: Message, data: BotData) -> None:
     """
     async with data.reindex_lock:
         started = escape(messages.REINDEX_STARTED)
-        progress = _ProgressMessage(await message.reply_text(started), started)
+        sent = await message.reply_text(started)
+        progress = _ProgressMessage(sent, started, data.stopping)
         finished = asyncio.Event()
         follower = asyncio.create_task(progress.follow(finished, data.progress_interval_s))
+        text = escape(messages.REINDEX_INTERRUPTED)  # if cancelled at shutdown before the end
         try:
             text = await _rebuild(data, progress.update)
         finally:
             finished.set()
             await follower
-        await progress.show(text)
+            await progress.show(text)
 
 
 async def scheduled_reindex(context: Context) -> None:
@@ -91,8 +111,13 @@ async def scheduled_reindex(context: Context) -> None:
     if data.reindex_lock.locked():
         logger.info("scheduled reindex skipped: a reindex is already running")
         return
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if data.stopping.is_set() and stage != "write":
+            raise BuildInterrupted
+
     async with data.reindex_lock:
-        await _rebuild(data, None)
+        await _rebuild(data, progress)
 
 
 def schedule_reindex(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -101,25 +126,23 @@ def schedule_reindex(application: Application[Any, Any, Any, Any, BotData, Any])
     if not minutes:
         return
     if application.job_queue is None:
-        raise RuntimeError(
-            "REINDEX_EVERY needs PTB's JobQueue: pip install 'python-telegram-bot[job-queue]'"
-        )
+        logger.warning("REINDEX_EVERY is set but PTB's job queue is missing: pip install -e .")
+        return
     application.job_queue.run_repeating(
         scheduled_reindex, interval=minutes * 60, first=minutes * 60, name="reindex"
     )
+    logger.info(
+        "applying changes in %s every %d minutes", application.bot_data.settings.data_dir, minutes
+    )
 
 
-async def _rebuild(data: BotData, progress: BuildProgress | None) -> str:
+async def _rebuild(data: BotData, progress: BuildProgress) -> str:
     """Apply the changes and load the new index; swap it in on success. Return the report."""
     current = data.searcher
     try:
         report, searcher = await asyncio.to_thread(_build, data, current, progress)
-    except RetrievalError as exc:
-        logger.warning("reindex failed, the old index keeps serving: %s", exc)
-        return format_failure(str(exc))
-    except Exception:
-        logger.exception("reindex failed, the old index keeps serving")
-        return format_failure(None)
+    except Exception as exc:
+        return _failure_text(exc, data.settings.index_dir)
     if searcher is not current:
         data.searcher = searcher
         data.pages.clear()  # buttons of older answers ask their question again
@@ -136,14 +159,36 @@ async def _rebuild(data: BotData, progress: BuildProgress | None) -> str:
     return format_report(report)
 
 
+def _failure_text(exc: Exception, index_dir: Path) -> str:
+    """Log why a build failed and return the text to show; the old index keeps serving."""
+    if isinstance(exc, BuildInterrupted):
+        logger.warning("reindex interrupted by the shutdown; the old index is kept")
+        return escape(messages.REINDEX_INTERRUPTED)
+    if isinstance(exc, RetrievalError):
+        logger.warning("reindex failed, the old index keeps serving: %s", exc)
+        return format_failure(str(exc))
+    if isinstance(exc, OSError) and exc.errno is not None:  # read-only, disk full, ...
+        logger.warning("reindex failed, the old index keeps serving: %s", exc)
+        return format_storage_failure(exc, index_dir)
+    logger.error("reindex failed, the old index keeps serving", exc_info=exc)
+    return format_failure(None)
+
+
 def _build(
-    data: BotData, current: Searcher, progress: BuildProgress | None
+    data: BotData, current: Searcher, progress: BuildProgress
 ) -> tuple[BuildReport, Searcher]:
     """Update INDEX_DIR, then load it unless nothing changed (runs in a worker thread)."""
     settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
-        report = build_index(settings.data_dir, settings.index_dir, data.embedder, cache, progress)
+        report = build_index(
+            settings.data_dir,
+            settings.index_dir,
+            data.embedder,
+            cache,
+            progress,
+            max_article_bytes=settings.max_article_bytes,
+        )
     finally:
         cache.close()
     if report.manifest == current.manifest:

@@ -7,6 +7,7 @@ in flight finishes on the index it started with.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.paging import PageStore
 from index import AnswerLog, Asking, Embedder, Searcher
 
 PROGRESS_INTERVAL_S = 2.0
+FETCH_DELAY_S = 1.0  # between two requests to one host when fetching articles
 MAX_REMEMBERED_QUESTIONS = 2000
 
 
@@ -63,6 +65,10 @@ class BotData:
         self.questions = 0
         self.recent = RecentQuestions()
         self.migrated: dict[int, int] = {}  # new chat id -> old chat id
+        self.fetch_delay_s = FETCH_DELAY_S
+        self.fetch_lock = asyncio.Lock()  # one fetch into DATA_DIR at a time
+        # Set when the bot stops; long work (a /reindex build thread) checks it and gives up.
+        self.stopping = threading.Event()
 
     def install(self, settings: Settings, searcher: Searcher, log: AnswerLog) -> None:
         """Serve ``searcher`` with ``settings``, logging answers to ``log``."""

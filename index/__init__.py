@@ -21,6 +21,7 @@ from index.errors import (
     ModelUnavailableError,
     RetrievalError,
 )
+from index.ingest import MAX_ARTICLE_BYTES
 from index.models import Article, Chunk, Hit
 from index.pipeline import (
     DEFAULT_DATA_DIR,
@@ -33,8 +34,23 @@ from index.pipeline import (
 )
 from index.progress import ProgressBar
 from index.search import DEFAULT_TOP_K, Searcher, SearchSettings
+from index.settings import SettingsError, WebSettings, read_env_file
 from index.store import Manifest
 from index.text import canonical_text, fold, normalize_text
+from index.web import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_SUFFIXES,
+    Failure,
+    FetchedArticle,
+    Fetcher,
+    FetchError,
+    FetchReport,
+    UploadReport,
+    fetch_urls,
+    remove_article,
+    save_post,
+    save_upload,
+)
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -46,8 +62,11 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_TOP_K",
     "DOWN",
+    "MAX_ARTICLE_BYTES",
     "MAX_PAGES",
+    "MAX_UPLOAD_BYTES",
     "UP",
+    "UPLOAD_SUFFIXES",
     "VIETNAM",
     "Answer",
     "AnswerLog",
@@ -61,6 +80,11 @@ __all__ = [
     "DataFormatError",
     "Embedder",
     "EmbeddingCache",
+    "Failure",
+    "FetchError",
+    "FetchReport",
+    "FetchedArticle",
+    "Fetcher",
     "Gap",
     "Hit",
     "IndexNotBuiltError",
@@ -76,15 +100,23 @@ __all__ = [
     "SearchSettings",
     "Searcher",
     "SentenceTransformerEmbedder",
+    "SettingsError",
+    "UploadReport",
     "Vote",
+    "WebSettings",
     "build_index",
     "canonical_text",
     "clean_question",
     "daily",
+    "fetch_urls",
     "fold",
     "load_index",
     "load_or_build_index",
     "normalize_text",
+    "read_env_file",
+    "remove_article",
+    "save_post",
+    "save_upload",
     "summarize",
     "top_gaps",
 ]

@@ -1,4 +1,4 @@
-"""``python -m index build|search|eval|bench``: the retrieval core's command line.
+"""``python -m index build|fetch|search|eval|bench``: the retrieval core's command line.
 
 A RetrievalError becomes its message on stderr and exit code 1 (the traceback with --debug).
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from index.bench import bench_encoding, bench_faiss, bench_pipeline, read_passages
 from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
-from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, SentenceTransformerEmbedder
+from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from index.errors import RetrievalError
 from index.evaluation import evaluate
 from index.millionbench import bench_million
@@ -29,15 +29,22 @@ from index.pipeline import (
 from index.progress import ProgressBar
 from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
 from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
+from index.settings import WebSettings, environment
+from index.web.fetching import DEFAULT_DELAY_S, DEFAULT_TIMEOUT_S, Fetcher
+from index.web.sync import MAX_ARTICLES_PER_LISTING, fetch_urls
 
 logger = logging.getLogger("index")
 DEFAULT_NEWS_SAMPLE = Path("../shared/eval/news-sample")
 BENCH_STAGES = ("pipeline", "encoding", "faiss", "scale", "million")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command; return the process exit code."""
+def main(argv: list[str] | None = None, embedder: Embedder | None = None) -> int:
+    """Run one command; return the process exit code.
+
+    ``embedder`` replaces the model named by ``--model`` (the tests' launcher passes a fake).
+    """
     args = _parser().parse_args(argv)
+    args.embedder = embedder
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -58,6 +65,12 @@ def format_hit(rank: int, hit: Hit) -> str:
     where = " · ".join(x for x in (chunk.date, chunk.source) if x)
     head = f"[{rank}] {chunk.title}" + (f" ({where})" if where else "")
     return f"{head}, đoạn {chunk.paragraph}  [score {hit.score:.3f}]\n    «{chunk.text}»"
+
+
+def _index_embedder(args: argparse.Namespace) -> Embedder:
+    """The embedder of build/fetch/search: the injected one, else the model of --model."""
+    injected: Embedder | None = args.embedder
+    return injected or _embedder(args)
 
 
 def _embedder(args: argparse.Namespace) -> SentenceTransformerEmbedder:
@@ -84,7 +97,12 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     report = build_index(
-        args.data_dir, args.index_dir, _embedder(args), _cache(args), ProgressBar(), full=args.full
+        args.data_dir,
+        args.index_dir,
+        _index_embedder(args),
+        _cache(args),
+        ProgressBar(),
+        full=getattr(args, "full", False),  # fetch builds too, always incrementally
     )
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
@@ -96,8 +114,30 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    web = WebSettings.from_env(environment())
+    urls = args.urls or list(web.sources)
+    if not urls:
+        raise RetrievalError(
+            "Nothing to fetch: pass URLs, or set FEEDS and/or SITEMAPS (environment or .env)."
+        )
+    allow_private = args.allow_private_urls or web.allow_private_urls
+    with Fetcher(allow_private, args.delay, args.timeout) as fetcher:
+        report = fetch_urls(urls, args.data_dir, fetcher, args.max_articles)
+    for failure in report.failures:
+        print(f"failed: {failure.url}: {failure.reason}", file=sys.stderr)
+    for article in report.articles:
+        verb = "changed" if article.changed else "new"
+        print(f"{verb}: {article.title} ({article.paragraphs} paragraphs) -> {article.path}")
+    print(f"fetched {len(urls)} URL(s) into {args.data_dir}: {report.line()}")
+    index_exists = (args.index_dir / "manifest.json").exists()
+    if args.no_index or (index_exists and not (report.new or report.changed)):
+        return 0
+    return _build(args)
+
+
 def _search(args: argparse.Namespace) -> int:
-    embedder = _embedder(args)
+    embedder = _index_embedder(args)
     if not (args.index_dir / "manifest.json").exists():
         build_index(args.data_dir, args.index_dir, embedder, _cache(args), ProgressBar())
     searcher = load_index(args.index_dir, embedder, _search_settings(args))
@@ -132,7 +172,7 @@ def _bench(args: argparse.Namespace) -> int:
         if not news.is_file():
             raise RetrievalError(f"{news} not found; pass --news FILE (.jsonl or .jsonl.gz).")
         cache = None if args.no_cache else args.cache
-        scale = partial(bench_scale, news, args.limit, args.queries, args.embedder, cache)
+        scale = partial(bench_scale, news, args.limit, args.queries, args.bench_embedder, cache)
         for figure in scale():
             print(figure.line(), flush=True)
         return 0
@@ -184,7 +224,29 @@ def _parser() -> argparse.ArgumentParser:
     search = command("search", _search, "print the passages that answer a question")
     search.add_argument("question")
     search.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
-    for sub in (build, search):
+    fetch = command("fetch", _fetch, "bring feeds, sitemaps and article pages into the archive")
+    fetch.add_argument(
+        "urls", nargs="*", help="feed, sitemap or article URLs (default: FEEDS, SITEMAPS)"
+    )
+    fetch.add_argument(
+        "--delay", type=float, default=DEFAULT_DELAY_S, help="seconds between hits on one host"
+    )
+    fetch.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per network step"
+    )
+    fetch.add_argument(
+        "--max-articles",
+        type=int,
+        default=MAX_ARTICLES_PER_LISTING,
+        help="per feed or sitemap and run",
+    )
+    fetch.add_argument(
+        "--allow-private-urls", action="store_true", help="as ALLOW_PRIVATE_URLS=true"
+    )
+    fetch.add_argument(
+        "--no-index", action="store_true", help="fetch only; do not update the index"
+    )
+    for sub in (build, fetch, search):
         sub.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
         sub.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     ev = command("eval", _eval, "score retrieval on a folder with corpus.jsonl + questions.jsonl")
@@ -209,6 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--limit", type=int, default=None, help="scale: first N passages only")
     bench.add_argument(
         "--embedder",
+        dest="bench_embedder",
         choices=["model", "hashing"],
         default="model",
         help="scale: the bundled model, or hashed passages with the model's query engine",

@@ -1,15 +1,20 @@
 """Read articles from ``data/``: one ``.txt``/``.md`` file per article, or bulk ``.jsonl`` files.
 
 A malformed file or row is skipped and reported as a :class:`DataFormatError` naming the
-file and line; one bad file never fails the whole load.
+file and line; one bad file never fails the whole load, and one bad JSONL row costs only
+that row. Files whose names are not UTF-8, and articles over ``MAX_ARTICLE_BYTES``, are
+skipped the same way.
 """
 
 from __future__ import annotations
 
+import codecs
+import html
 import json
 import logging
+import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +27,9 @@ logger = logging.getLogger(__name__)
 ARTICLE_SUFFIXES = (".txt", ".md")
 BULK_SUFFIX = ".jsonl"
 HEADER_KEYS = ("id", "title", "date", "source", "url")
+# A news article is a few to a few hundred KB; a multi-megabyte "article" is a dump or a mistake,
+# and chunking it alone stalls a rebuild for a minute (issue 11: 50 MB took 60 s and +730 MB).
+MAX_ARTICLE_BYTES = 5_000_000
 _HEADER_LINE = re.compile(r"^(id|title|date|source|url)\s*:\s*(.*)$", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _ANY_NEWLINES = re.compile(r"\n+")
@@ -35,10 +43,25 @@ class IngestResult:
     problems: list[DataFormatError] = field(default_factory=list)
 
 
-def load_articles(data_dir: Path, paths: Collection[Path] | None = None) -> IngestResult:
+def load_articles(
+    data_dir: Path,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
+    progress: Callable[[int, int], None] | None = None,
+    only: Collection[Path] | None = None,
+) -> IngestResult:
     """Read every article file and JSONL row under ``data_dir`` (recursively, sorted).
 
-    ``paths`` limits the read to those files (an incremental update re-reads changed files).
+    Args:
+        data_dir: the directory of ``.txt``/``.md`` article files and ``.jsonl`` bulk files.
+        max_article_bytes: larger article files and JSONL rows are skipped with a problem.
+        progress: called with (files read, files in total) after each file.
+        only: read just these files (an incremental update re-reads the changed ones).
+
+    Returns:
+        The articles, and a problem for every file or row skipped.
+
+    Raises:
+        DataFormatError: ``data_dir`` is not a directory.
     """
     if not data_dir.is_dir():
         raise DataFormatError(
@@ -46,18 +69,21 @@ def load_articles(data_dir: Path, paths: Collection[Path] | None = None) -> Inge
         )
     result = IngestResult()
     seen: set[str] = set()
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        if paths is not None and path not in paths:
-            continue
+    paths = sorted(p for p in data_dir.rglob("*") if p.is_file() and (only is None or p in only))
+    for number, path in enumerate(paths, start=1):
+        if progress:
+            progress(number - 1, len(paths))
         if path.name.startswith(".") or path.name.lower() == "readme.md":
             continue
         suffix = path.suffix.lower()
-        if suffix in ARTICLE_SUFFIXES:
-            found = _read_article_file(path, data_dir, result.problems)
-        elif suffix == BULK_SUFFIX:
-            found = list(_read_bulk_file(path, result.problems))
-        else:
+        if suffix not in (*ARTICLE_SUFFIXES, BULK_SUFFIX) or _bad_name(path, result.problems):
             continue
+        if suffix == BULK_SUFFIX:
+            found = list(_read_bulk_file(path, result.problems, max_article_bytes))
+        elif _too_big(path, path.stat().st_size, max_article_bytes, None, result.problems):
+            continue
+        else:
+            found = _read_article_file(path, data_dir, result.problems)
         for article in found:
             if article.article_id in seen:
                 result.problems.append(
@@ -70,20 +96,54 @@ def load_articles(data_dir: Path, paths: Collection[Path] | None = None) -> Inge
                 continue
             seen.add(article.article_id)
             result.articles.append(article)
+    if progress:
+        progress(len(paths), len(paths))
     for problem in result.problems:
         logger.warning("skipped: %s", problem)
     return result
 
 
-def _read_text(path: Path, problems: list[DataFormatError]) -> str | None:
+def _bad_name(path: Path, problems: list[DataFormatError]) -> bool:
+    """Report (and skip) a file whose name is not UTF-8: it could not be stored or shown."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        problems.append(
+            DataFormatError(shown, None, "file name is not valid UTF-8; rename the file.")
+        )
+        return True
+    return False
+
+
+def _too_big(
+    path: Path, size: int, limit: int, line: int | None, problems: list[DataFormatError]
+) -> bool:
+    if size <= limit:
+        return False
+    what = "row" if line is not None else "article file"
+    problems.append(
+        DataFormatError(
+            str(path),
+            line,
+            f"{what} of {size:,} bytes is over MAX_ARTICLE_BYTES ({limit:,}); "
+            "split it or raise the limit.",
+        )
+    )
+    return True
+
+
+def _read_text(path: Path, problems: list[DataFormatError], allow_nul: bool = False) -> str | None:
     raw = path.read_bytes()
-    if b"\x00" in raw:
+    # Windows Notepad's "Unicode" is UTF-16 with a BOM: full of NUL bytes, yet text.
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in raw and not utf16 and not allow_nul:
         problems.append(
             DataFormatError(str(path), None, "binary file (NUL bytes); not an article.")
         )
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(
@@ -100,7 +160,8 @@ def _read_article_file(path: Path, root: Path, problems: list[DataFormatError]) 
     text = _read_text(path, problems)
     if text is None:
         return []
-    header, body = _split_header(text)
+    # Web text pasted into files carries &nbsp; &amp; &quot; ...: readers must see the characters.
+    header, body = _split_header(html.unescape(text))
     paragraphs = _paragraphs(body, _BLANK_LINES)
     if not paragraphs:
         problems.append(DataFormatError(str(path), None, "no paragraphs after the header."))
@@ -139,12 +200,21 @@ def _paragraphs(body: str, separator: re.Pattern[str]) -> tuple[str, ...]:
     return tuple(part for part in parts if part)
 
 
-def _read_bulk_file(path: Path, problems: list[DataFormatError]) -> Iterator[Article]:
-    text = _read_text(path, problems)
+def _read_bulk_file(
+    path: Path, problems: list[DataFormatError], max_row_bytes: int
+) -> Iterator[Article]:
+    text = _read_text(path, problems, allow_nul=True)
     if text is None:
         return
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+        if not line.strip() or _too_big(path, len(line), max_row_bytes, number, problems):
+            continue
+        if "\x00" in line:
+            problems.append(
+                DataFormatError(
+                    str(path), number, "NUL byte in the row; fix the row or remove it."
+                )
+            )
             continue
         try:
             yield _article_from_row(path, number, line)
@@ -168,7 +238,8 @@ def _article_from_row(path: Path, number: int, line: str) -> Article:
         raise DataFormatError(
             str(path), number, 'field "text" is missing or empty; fix the row or remove it.'
         )
-    fields = {key: row.get(key) for key in HEADER_KEYS}
+    body = html.unescape(body)
+    fields = {key: _unescaped(row.get(key)) for key in HEADER_KEYS}
     for key, value in fields.items():
         if value is not None and not isinstance(value, str | int):
             raise DataFormatError(str(path), number, f'field "{key}" must be a string.')
@@ -183,3 +254,8 @@ def _article_from_row(path: Path, number: int, line: str) -> Article:
         url=str(fields["url"] or ""),
         origin=f"{path}:{number}",
     )
+
+
+def _unescaped(value: object) -> object:
+    """Decode HTML character references in a string field; other values are left as they are."""
+    return html.unescape(value) if isinstance(value, str) else value

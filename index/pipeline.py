@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from index.cache import EmbeddingCache, text_key
 from index.chunking import DEFAULT_MAX_CHARS, split_article
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, RetrievalError
+from index.ingest import MAX_ARTICLE_BYTES
 from index.models import Article, Chunk
 from index.search import Searcher, SearchSettings
 from index.store import (
@@ -26,6 +28,7 @@ from index.store import (
     file_sha256,
     read_index,
     read_manifest,
+    temporary_sibling,
 )
 from index.text import NORMALIZER_VERSION, canonical_text
 from index.updates import difference, read_sources
@@ -73,6 +76,7 @@ def build_index(
     cache: EmbeddingCache | None = None,
     progress: BuildProgress | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
     full: bool = False,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with ``data_dir``.
@@ -88,6 +92,7 @@ def build_index(
         cache: vectors already computed, by text; new vectors are added to it.
         progress: called with (stage, done, total) while embedding and writing.
         max_chars: chunking limit (a change triggers a full build).
+        max_article_bytes: larger article files and JSONL rows are skipped with a problem.
         full: rebuild everything from scratch.
 
     Returns:
@@ -95,14 +100,17 @@ def build_index(
 
     Raises:
         RetrievalError: ``data_dir`` holds no readable article (nothing is changed).
+        OSError: ``index_dir`` cannot be written (read-only, disk full, no permission).
     """
     from index.building import apply_difference, build_from_scratch
 
     started = time.monotonic()
+    check_writable(index_dir)
+    reading = (lambda done, total: progress("read", done, total)) if progress else None
     with _exclusive(index_dir):
         manifest = None if full else _usable(index_dir, embedder, max_chars)
         previous = read_sources(index_dir, manifest.stores["sources"][0]) if manifest else {}
-        diff = difference(data_dir, previous)
+        diff = difference(data_dir, previous, max_article_bytes, reading)
         if not diff.articles:
             raise RetrievalError(
                 f"No readable articles in {data_dir}; nothing was changed. "
@@ -128,6 +136,13 @@ def build_index(
         problems=diff.problems,
         manifest=manifest,
     )
+
+
+def check_writable(index_dir: Path) -> None:
+    """Raise OSError now if ``index_dir`` cannot be written, not after a long embedding."""
+    probe = temporary_sibling(index_dir)
+    probe.mkdir()
+    probe.rmdir()
 
 
 @dataclass(frozen=True)
@@ -220,11 +235,14 @@ def load_or_build_index(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: BuildProgress | None = None,
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> Searcher:
     """Load the index in ``index_dir``, building it from ``data_dir`` first if there is none."""
     if not (index_dir / MANIFEST_FILE).exists():
         logger.info("no index in %s yet; building it from %s", index_dir, data_dir)
-        build_index(data_dir, index_dir, embedder, cache, progress)
+        build_index(
+            data_dir, index_dir, embedder, cache, progress, max_article_bytes=max_article_bytes
+        )
     return load_index(index_dir, embedder)
 
 
@@ -259,11 +277,14 @@ def _stores(index_dir: Path) -> StoredIndex | None:
 
 @contextmanager
 def _exclusive(index_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock beside ``index_dir``: one build or update at a time."""
+    """Hold an exclusive lock on the index's parent directory: one build or update at a time.
+
+    Locking the directory itself leaves no lock file behind.
+    """
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    with (index_dir.parent / f".{index_dir.name}-update.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    handle = os.open(index_dir.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.ingest import ARTICLE_SUFFIXES, BULK_SUFFIX, load_articles
+from index.ingest import ARTICLE_SUFFIXES, BULK_SUFFIX, MAX_ARTICLE_BYTES, load_articles
 from index.models import Article
 from index.store import file_sha256
 
@@ -78,8 +78,20 @@ def data_files(data_dir: Path) -> list[Path]:
     )
 
 
-def difference(data_dir: Path, previous: dict[str, SourceFile]) -> Difference:
-    """Compare ``data_dir`` with the state ``previous`` of the last update."""
+def difference(
+    data_dir: Path,
+    previous: dict[str, SourceFile],
+    max_article_bytes: int = MAX_ARTICLE_BYTES,
+    progress: Callable[[int, int], None] | None = None,
+) -> Difference:
+    """Compare ``data_dir`` with the state ``previous`` of the last update.
+
+    Args:
+        data_dir: the article files.
+        previous: each file's state at the last update (empty: everything is new).
+        max_article_bytes: larger articles are skipped with a problem (see ``index.ingest``).
+        progress: called with (files read, files to read) while changed files are parsed.
+    """
     sources: dict[str, SourceFile] = {}
     stale: dict[Path, tuple[int, int, str]] = {}
     files = data_files(data_dir)
@@ -93,7 +105,7 @@ def difference(data_dir: Path, previous: dict[str, SourceFile]) -> Difference:
             sources[str(path)] = dataclasses.replace(old, mtime_ns=stat.st_mtime_ns)
         else:
             stale[path] = (stat.st_size, stat.st_mtime_ns, digest)
-    parsed = _parse(data_dir, stale)
+    parsed = _parse(data_dir, stale, max_article_bytes, progress)
     fresh: dict[str, Article] = {}
     seen: set[str] = set()
     for path in files:
@@ -115,12 +127,15 @@ def difference(data_dir: Path, previous: dict[str, SourceFile]) -> Difference:
 
 
 def _parse(
-    data_dir: Path, stale: dict[Path, tuple[int, int, str]]
+    data_dir: Path,
+    stale: dict[Path, tuple[int, int, str]],
+    max_article_bytes: int,
+    progress: Callable[[int, int], None] | None,
 ) -> dict[str, tuple[list[Article], list[str]]]:
     """Read the stale files; return (articles, problems) by file path."""
     if not stale:
         return {}
-    loaded = load_articles(data_dir, set(stale))
+    loaded = load_articles(data_dir, max_article_bytes, progress, only=set(stale))
     by_file: dict[str, tuple[list[Article], list[str]]] = {str(p): ([], []) for p in stale}
     for article in loaded.articles:
         by_file[_file_of(article.origin, by_file)][0].append(article)
@@ -153,11 +168,13 @@ def write_sources(directory: Path, tag: str, sources: dict[str, SourceFile]) -> 
     """Write the data files' state as ``sources-<tag>.json``; return the file name."""
     name = f"{SOURCES_PREFIX}-{tag}.json"
     rows = {path: dataclasses.asdict(s) for path, s in sources.items()}
-    (directory / name).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    # surrogateescape: a file name that is not UTF-8 round-trips instead of failing the update.
+    text = json.dumps(rows, ensure_ascii=False)
+    (directory / name).write_text(text, encoding="utf-8", errors="surrogateescape")
     return name
 
 
 def read_sources(directory: Path, name: str) -> dict[str, SourceFile]:
     """Read a file written by :func:`write_sources`."""
-    rows = json.loads((directory / name).read_text(encoding="utf-8"))
+    rows = json.loads((directory / name).read_text(encoding="utf-8", errors="surrogateescape"))
     return {path: SourceFile(**row) for path, row in rows.items()}

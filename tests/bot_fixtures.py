@@ -121,9 +121,13 @@ async def bot_running(
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        # As run(): the fake then delivers only the subscribed update types, like Telegram.
+        # As run(): the fake then delivers only the subscribed update types, like Telegram,
+        # and polling errors go to the error handler.
         await app.updater.start_polling(
-            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
+            timeout=1,
+            poll_interval=0,
+            allowed_updates=ALLOWED_UPDATES,
+            error_callback=lambda exc: app.create_task(app.process_error(None, exc)),
         )
         try:
             yield app

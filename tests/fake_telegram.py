@@ -15,12 +15,15 @@ and assert on the recorded calls::
         [call] = await fake.wait_for("sendMessage", lambda c: c.params["chat_id"] == 111)
         assert call.ok and call.params["text"] == "123"
 
-Test-side API: `add_user`, `private_chat`, `group_chat`, `set_member`, `await user_says`
-(`sender_chat=` for an anonymous admin or a channel), `await user_sends`, `await user_captions`,
-`await user_edits`, `delete_message`, `await migrate_group`, `await user_types_inline`,
-`await guest_mention`, `await user_clicks`, `fail_next`, `calls`, `calls_of`, `await wait_for`,
-`parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`. A recorded
-`Call` has `method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
+Test-side API: `add_user`, `add_file`, `private_chat`, `group_chat`, `set_member`, `await
+user_says` (`sender_chat=` for an anonymous admin or a channel), `await user_sends`, `await
+user_captions`, `await user_edits`, `delete_message`, `await migrate_group`, `await
+user_types_inline`, `await guest_mention`, `await user_clicks`, `calls`, `calls_of`, `await
+wait_for`, `parked_polls`, `base_url`, `base_file_url`, `await start()` / `await stop()`.
+Faults: `fail_next` (an error answer, `times=` in a row), `drop_next` (the connection closed
+before the call is processed), `delay_next` (processed at once, answered late), `flood` (429s
+for a stretch of time); raw updates: `inject_update`, `queued`. A recorded `Call` has
+`method`, decoded `params`, `ok`, `result`, `error_code`, `description`, `token`.
 In conftest.py also set `NO_PROXY=127.0.0.1,localhost` and the `httpx` logger to WARNING.
 
 Deliberate differences from Telegram: with parse_mode=HTML a bare "&" or an unknown named entity
@@ -101,6 +104,8 @@ NOT_MODIFIED = (
 )
 _TOKEN_RE = re.compile(r"\d+:\S+")
 _PATH_RE = re.compile(r"/bot([^/]+)/(\w+)")
+_FILE_PATH_RE = re.compile(r"/file/bot([^/]+)/(.+)")
+_URL_RE = re.compile(r"https?://[^\s<>\"]+")
 _MENTION_RE = re.compile(r"(?<!\w)@[A-Za-z0-9_]{3,32}(?![A-Za-z0-9_])")
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
 _COMMAND_NAME_RE = re.compile(r"[a-z0-9_]{1,32}")
@@ -139,6 +144,22 @@ class ApiError(Exception):
 
 def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A fault: the connection is closed before the call is processed (nothing delivered)."""
+
+
+@dataclass(frozen=True)
+class Delay:
+    """A fault: the call is processed (delivered) at once, its answer sent `seconds` later."""
+
+    seconds: float
+
+
+Fault = ApiError | Drop | Delay
+DROPPED = "connection dropped by the fake"
 
 
 @dataclass
@@ -265,8 +286,9 @@ def _check_markup(markup: Any) -> None:
 
 
 def _auto_entities(text: str) -> list[JSON]:
-    """The `mention` and leading `bot_command` entities Telegram adds, in UTF-16 units."""
+    """The `mention`, `url` and leading `bot_command` entities Telegram adds, in UTF-16 units."""
     found = [("mention", m) for m in _MENTION_RE.finditer(text)]
+    found += [("url", m) for m in _URL_RE.finditer(text)]
     if command := _COMMAND_RE.match(text):
         found.append(("bot_command", command))
     return [
@@ -329,7 +351,9 @@ class FakeTelegram:
         self._commands: dict[tuple[str, str], Any] = {}
         self._callback_ids: set[str] = set()
         self._callback_counter = itertools.count(1)
-        self._failures: defaultdict[str, deque[ApiError]] = defaultdict(deque)
+        self._failures: defaultdict[str, deque[Fault]] = defaultdict(deque)
+        self._floods: dict[str, tuple[float, int]] = {}
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._migrated: dict[int, int] = {}
         self._inline_ids: set[str] = set()
         self._guest_ids: set[str] = set()
@@ -411,15 +435,42 @@ class FakeTelegram:
         self._members[(chat_id, user_id)] = status
 
     def fail_next(
-        self, method: str, code: int = 429, retry_after: int = 1, description: str | None = None
+        self,
+        method: str,
+        code: int = 429,
+        retry_after: int = 1,
+        description: str | None = None,
+        times: int = 1,
     ) -> None:
-        """Make the next call of `method` fail (default: flood control, retry after 1 s)."""
+        """Make the next `times` calls of `method` fail (default: flood control, 1 s)."""
         if code == 429:
             text = description or f"Too Many Requests: retry after {retry_after}"
             error = ApiError(429, text, {"retry_after": retry_after})
         else:
             error = ApiError(code, description or f"Error {code} injected by the fake")
-        self._failures[method.lower()].append(error)
+        self._failures[method.lower()].extend([error] * times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` before processing them."""
+        self._failures[method.lower()].extend([Drop()] * times)
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Process the next `times` calls of `method` at once but answer `seconds` later."""
+        self._failures[method.lower()].extend([Delay(seconds)] * times)
+
+    def flood(self, method: str, seconds: float, retry_after: int = 1) -> None:
+        """Answer every call of `method` with 429 (retry_after) for the next `seconds`."""
+        self._floods[method.lower()] = (time.monotonic() + seconds, retry_after)
+
+    @property
+    def queued(self) -> list[JSON]:
+        """Updates not yet confirmed by the bot (a getUpdates offset past them); mutable."""
+        return self._queue
+
+    async def inject_update(self, kind: str, payload: JSON) -> int:
+        """Queue a raw update `{kind: payload}` as is (e.g. a malformed one); returns its id."""
+        await self._enqueue(kind, payload)
+        return int(self._queue[-1]["update_id"])
 
     async def user_says(
         self,
@@ -613,13 +664,41 @@ class FakeTelegram:
 
         return [update for update in self._queue if wanted(update)]
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    def add_file(self, content: bytes, file_name: str, mime_type: str = "text/plain") -> JSON:
+        """Store a file users can send; returns the Document dict to put in `user_sends`."""
+        number = len(self._files) + 1
+        file_id = f"doc-{number}"
+        self._files[file_id] = (f"documents/file_{number}{_suffix(file_name)}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-doc-{number}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+
+    async def _serve_file(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the download URL that getFile points to."""
+        path = _FILE_PATH_RE.fullmatch(request.path)
+        by_path = {file_path: content for file_path, content in self._files.values()}
+        if path is None or path.group(2) not in by_path or not _TOKEN_RE.fullmatch(path.group(1)):
+            return web.Response(status=404, text="Not Found")
+        self.calls.append(Call("download", {"file_path": path.group(2)}, True))
+        await self._notify()
+        return web.Response(body=by_path[path.group(2)])
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.startswith("/file/"):
+            return await self._serve_file(request)
         params = await _read_params(request)
         path = _PATH_RE.fullmatch(request.path)
         token, name = path.groups() if path else ("", request.path)
         method, handler = self._methods.get(name.lower(), (name, None))
+        fault = self._next_fault(method)
+        if isinstance(fault, Drop):
+            return await self._drop(request, Call(method, params, False, None, None, DROPPED))
         try:
-            result = await self._answer(method, handler, token, params)
+            result = await self._answer(method, handler, token, params, fault)
             call, body = Call(method, params, True, result), {"ok": True, "result": result}
         except ApiError as error:
             call = Call(method, params, False, None, error.code, error.description)
@@ -627,13 +706,32 @@ class FakeTelegram:
         call.token = token
         self.calls.append(call)
         await self._notify()
+        if isinstance(fault, Delay):
+            await asyncio.sleep(fault.seconds)
         return web.json_response(body, status=call.error_code or 200)
 
-    async def _answer(self, method: str, handler: Any, token: str, params: JSON) -> Any:
+    def _next_fault(self, method: str) -> Fault | None:
+        key = method.lower()
+        until, retry_after = self._floods.get(key, (0.0, 0))
+        if time.monotonic() < until:
+            text = f"Too Many Requests: retry after {retry_after}"
+            return ApiError(429, text, {"retry_after": retry_after})
+        return self._failures[key].popleft() if self._failures[key] else None
+
+    async def _drop(self, request: web.Request, call: Call) -> web.StreamResponse:
+        self.calls.append(call)
+        await self._notify()
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=204)  # never reaches the client: the connection is gone
+
+    async def _answer(
+        self, method: str, handler: Any, token: str, params: JSON, fault: Fault | None = None
+    ) -> Any:
         if handler is None or not _TOKEN_RE.fullmatch(token):
             raise ApiError(404, "Not Found")
-        if self._failures[method.lower()]:
-            raise self._failures[method.lower()].popleft()
+        if isinstance(fault, ApiError):
+            raise fault
         try:
             return await handler(params, self._bot_user(token))
         except ApiError:
@@ -791,6 +889,18 @@ class FakeTelegram:
         extra = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
         return self._chat(p.get("chat_id")) | extra
 
+    async def _api_getFile(self, p: JSON, bot: JSON) -> JSON:
+        file_id = str(p.get("file_id") or "")
+        if file_id not in self._files:
+            raise bad_request("invalid file_id")
+        file_path, content = self._files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(content),
+            "file_path": file_path,
+        }
+
     async def _api_deleteMessage(self, p: JSON, bot: JSON) -> bool:
         key = (self._chat(p.get("chat_id"))["id"], p.get("message_id"))
         if self._messages.pop(key, None) is None:
@@ -845,6 +955,11 @@ def _check_inline_result(result: Any) -> str:
     _parse_text({"text": content.get("message_text"), "parse_mode": content.get("parse_mode")})
     _check_markup(result.get("reply_markup"))
     return str(result["id"])
+
+
+def _suffix(file_name: str) -> str:
+    dot = file_name.rfind(".")
+    return file_name[dot:] if dot > 0 else ""
 
 
 def _matches(pred: Callable[[Call], Any] | None, call: Call) -> bool:

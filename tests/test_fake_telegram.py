@@ -17,10 +17,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageEntityType, ParseMode
-from telegram.error import BadRequest, ChatMigrated, Conflict, EndPointNotFound, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    EndPointNotFound,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from tests.fake_telegram import FakeTelegram, utf16_len
+from tests.fake_telegram import DROPPED, FakeTelegram, utf16_len
 
 TOKEN = "123456:TEST"
 BOT_ID = 123456
@@ -359,3 +367,42 @@ async def test_edit_reply_markup_of_the_bots_message(bot: Bot, fake: FakeTelegra
         111, sent.message_id, reply_markup=keyboard("vote:1:down")
     )
     assert edited.reply_markup.inline_keyboard[0][0].callback_data == "vote:1:down"
+
+
+# ---------------------------------------------------------------- injected faults
+
+
+async def test_a_dropped_call_is_recorded_and_the_client_sees_a_network_error(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.drop_next("getMe")
+    with pytest.raises(NetworkError):
+        await bot.get_me()
+    assert (fake.calls[-1].method, fake.calls[-1].description) == ("getMe", DROPPED)
+    assert (await bot.get_me()).username == "rag_test_bot"
+
+
+async def test_a_delayed_call_is_processed_at_once_and_answered_late(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    user = fake.add_user(111, "An")
+    fake.private_chat(user)
+    fake.delay_next("sendMessage", 0.5)
+    with pytest.raises(TimedOut):
+        await bot.send_message(111, "xin chào", read_timeout=0.1)
+    [delivered] = fake.calls_of("sendMessage")
+    assert delivered.ok  # the message arrived, though the client gave up waiting
+
+
+async def test_faults_in_a_row_and_a_flood_stretch(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user(111, "An")
+    fake.private_chat(user)
+    fake.fail_next("sendChatAction", 502, times=2)
+    for _ in range(2):
+        with pytest.raises(NetworkError):
+            await bot.send_chat_action(111, "typing")
+    assert await bot.send_chat_action(111, "typing")
+    fake.flood("sendChatAction", seconds=60, retry_after=3)
+    with pytest.raises(RetryAfter):
+        await bot.send_chat_action(111, "typing")
+    assert [c.error_code for c in fake.calls_of("sendChatAction")] == [502, 502, None, 429]

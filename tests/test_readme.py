@@ -9,7 +9,9 @@ from bot import messages
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-CONFIG = (ROOT / "bot" / "config.py").read_text(encoding="utf-8")
+CONFIG = "\n".join(
+    (ROOT / path).read_text(encoding="utf-8") for path in ("bot/config.py", "index/settings.py")
+)
 
 
 def test_every_environment_variable_is_in_the_configuration_table() -> None:
