@@ -34,7 +34,7 @@ from index.text import NORMALIZER_VERSION
 from index.updates import Difference, write_sources
 
 if TYPE_CHECKING:
-    from index.pipeline import Work
+    from index.paragraphing import Work
 
 # (added, changed, removed, embedded): paragraphs, by chunk id, against the previous index.
 Counts = tuple[int, int, int, int]

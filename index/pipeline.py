@@ -6,19 +6,20 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from index.cache import EmbeddingCache, text_key
-from index.chunking import DEFAULT_MAX_CHARS, split_article
+from index.cache import EmbeddingCache
+from index.chunking import DEFAULT_MAX_CHARS
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, RetrievalError
 from index.ingest import MAX_ARTICLE_BYTES
-from index.models import Article, Chunk
+from index.paragraphing import (
+    BuildProgress,
+    Work,
+)
 from index.search import Searcher, SearchSettings
 from index.store import (
     MANIFEST_FILE,
@@ -30,15 +31,13 @@ from index.store import (
     read_manifest,
     temporary_sibling,
 )
-from index.text import NORMALIZER_VERSION, canonical_text
+from index.text import NORMALIZER_VERSION
 from index.updates import difference, read_sources
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_INDEX_DIR = Path("var/index")
-# (stage, done, total): stages are "embed" and "write".
-BuildProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,6 @@ class BuildReport:
     seconds: float
     problems: list[str] = field(default_factory=list)
     manifest: Manifest | None = None
-
-
-def chunk_input(chunk: Chunk) -> str:
-    """Return the text embedded and BM25-indexed for a chunk: its title, then its words."""
-    return canonical_text(f"{chunk.title}. {chunk.text}" if chunk.title else chunk.text)
 
 
 def build_index(
@@ -143,66 +137,6 @@ def check_writable(index_dir: Path) -> None:
     probe = temporary_sibling(index_dir)
     probe.mkdir()
     probe.rmdir()
-
-
-@dataclass(frozen=True)
-class Work:
-    """How to turn articles into stored paragraphs: model, cache, progress, chunking."""
-
-    embedder: Embedder
-    cache: EmbeddingCache | None
-    progress: BuildProgress | None
-    max_chars: int
-
-    def report(self, stage: str, done: int, total: int) -> None:
-        """Pass progress on, if anyone listens."""
-        if self.progress:
-            self.progress(stage, done, total)
-
-    def paragraphs(
-        self, articles: list[Article]
-    ) -> tuple[list[Chunk], list[str], np.ndarray, int]:
-        """Return (chunks, their texts, their vectors, how many were embedded)."""
-        chunks = build_chunks(articles, self.max_chars)
-        inputs = [chunk_input(c) for c in chunks]
-        vectors, embedded = embed_with_cache(self.embedder, inputs, self.cache, self.progress)
-        return chunks, inputs, vectors, embedded
-
-
-def build_chunks(articles: list[Article], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Split every article into chunks, in article order."""
-    return [chunk for article in articles for chunk in split_article(article, max_chars)]
-
-
-def embed_with_cache(
-    embedder: Embedder,
-    inputs: list[str],
-    cache: EmbeddingCache | None,
-    progress: BuildProgress | None = None,
-) -> tuple[np.ndarray, int]:
-    """Embed ``inputs``, reusing cached vectors; return (vectors, how many were computed)."""
-    keys = [text_key(text) for text in inputs]
-    known = cache.get_many(embedder.fingerprint, keys, embedder.dim) if cache else {}
-    missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
-    done = len(inputs) - len(missing)
-    if progress:
-        progress("embed", done, len(inputs))
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress("embed", done, len(inputs))
-
-    fresh = embedder.embed_chunks([inputs[i] for i in missing], advance) if missing else None
-    new = {keys[i]: fresh[row] for row, i in enumerate(missing)} if fresh is not None else {}
-    if cache and new:
-        cache.put_many(embedder.fingerprint, new)
-    known.update(new)
-    vectors = (
-        np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    )
-    return vectors.astype(np.float32), len(missing)
 
 
 def load_index(

@@ -92,19 +92,8 @@ def difference(
         max_article_bytes: larger articles are skipped with a problem (see ``index.ingest``).
         progress: called with (files read, files to read) while changed files are parsed.
     """
-    sources: dict[str, SourceFile] = {}
-    stale: dict[Path, tuple[int, int, str]] = {}
     files = data_files(data_dir)
-    for path in files:
-        stat, old = path.stat(), previous.get(str(path))
-        if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            sources[str(path)] = old
-            continue
-        digest = file_sha256(path)
-        if old and old.sha256 == digest:
-            sources[str(path)] = dataclasses.replace(old, mtime_ns=stat.st_mtime_ns)
-        else:
-            stale[path] = (stat.st_size, stat.st_mtime_ns, digest)
+    sources, stale = _unchanged(files, previous)
     parsed = _parse(data_dir, stale, max_article_bytes, progress)
     fresh: dict[str, Article] = {}
     seen: set[str] = set()
@@ -124,6 +113,29 @@ def difference(
             sources[str(path)] = dataclasses.replace(old, articles=kept_ids)
         seen.update(sources[str(path)].articles)
     return _compare(previous, sources, fresh, files_changed=sources != previous)
+
+
+def _unchanged(
+    files: list[Path], previous: dict[str, SourceFile]
+) -> tuple[dict[str, SourceFile], dict[Path, tuple[int, int, str]]]:
+    """Split ``files`` into unchanged ones (by size + mtime, else SHA-256) and stale ones.
+
+    Returns:
+        (state of the unchanged files by path, (size, mtime_ns, SHA-256) of the stale ones).
+    """
+    sources: dict[str, SourceFile] = {}
+    stale: dict[Path, tuple[int, int, str]] = {}
+    for path in files:
+        stat, old = path.stat(), previous.get(str(path))
+        if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            sources[str(path)] = old
+            continue
+        digest = file_sha256(path)
+        if old and old.sha256 == digest:
+            sources[str(path)] = dataclasses.replace(old, mtime_ns=stat.st_mtime_ns)
+        else:
+            stale[path] = (stat.st_size, stat.st_mtime_ns, digest)
+    return sources, stale
 
 
 def _parse(
