@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -24,8 +24,8 @@ from index.embedding import (
     SentenceTransformerEmbedder,
 )
 
-BATCH = 64  # passages per request to the child: progress is reported this often
-_worker: SentenceTransformerEmbedder | None = None
+BATCH = 16  # passages per request to the child: progress is reported this often
+HEARTBEAT_S = 0.5  # while the child works, progress(0) is called this often (to interrupt)
 
 
 class ChildProcessEmbedder:
@@ -59,37 +59,80 @@ class ChildProcessEmbedder:
         return self._local.embed_query(text)
 
     def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
-        """Return unit vectors of chunk texts, shape ``(len(texts), dim)``, from a child."""
+        """Return unit vectors of chunk texts, shape ``(len(texts), dim)``, from a child.
+
+        ``progress`` is also called with 0 every ``HEARTBEAT_S`` while the child works, so a
+        caller that raises from it (a bot shutting down) stops the child at once.
+
+        Raises:
+            RuntimeError: the child process died (killed, out of memory).
+            ModelUnavailableError: the child could not load the model.
+        """
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         if not self._local.engine_loaded:
             # Queries need the PyTorch model here anyway: a child would hold a second copy.
             return self._local.embed_chunks(texts, progress)
         context = multiprocessing.get_context("spawn")
-        parts = []
-        with ProcessPoolExecutor(1, context, initializer=_start, initargs=self._args) as pool:
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_serve, args=(theirs, *self._args), daemon=True)
+        child.start()
+        try:
+            parts = []
             for start in range(0, len(texts), BATCH):
-                vectors, peak = pool.submit(_embed, list(texts[start : start + BATCH])).result()
+                ours.send(list(texts[start : start + BATCH]))
+                vectors, peak = _receive(ours, child, progress)
                 parts.append(vectors)
                 self.child_peak_mb = max(self.child_peak_mb, peak)
                 if progress:
                     progress(len(vectors))
-        return np.concatenate(parts)
+            return np.concatenate(parts)
+        finally:
+            ours.close()
+            child.terminate()
+            child.join()
 
 
-def _start(model: str, cache_dir: str, precision: str, threads: int | None) -> None:
-    global _worker
-    _worker = SentenceTransformerEmbedder(
-        model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
-    )
+def _receive(
+    ours: Connection, child: BaseProcess, progress: ProgressFn | None
+) -> tuple[np.ndarray, float]:
+    """Wait for the child's answer, calling ``progress(0)`` meanwhile; raise its error."""
+    while not ours.poll(HEARTBEAT_S):
+        if not child.is_alive():
+            raise RuntimeError(f"the embedding process died (exit code {child.exitcode})")
+        if progress:
+            progress(0)
+    answer = ours.recv()
+    if isinstance(answer, BaseException):
+        raise answer
+    vectors, peak = answer
+    return vectors, float(peak)
 
 
-def _embed(texts: list[str]) -> tuple[np.ndarray, float]:
-    """Embed in the child; return the vectors and the child's peak RSS in MiB."""
-    if _worker is None:
-        raise RuntimeError("the embedding child process was not initialised")
-    vectors = _worker.embed_chunks(texts)
+def _serve(
+    theirs: Connection, model: str, cache_dir: str, precision: str, threads: int | None
+) -> None:
+    """Child process: load the model, then embed each list of texts received."""
+    try:
+        embedder = SentenceTransformerEmbedder(
+            model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
+        )
+    except Exception as exc:
+        theirs.send(exc)
+        return
+    while True:
+        try:
+            texts = theirs.recv()
+        except EOFError:
+            return
+        try:
+            theirs.send((embedder.embed_chunks(texts), _peak_mb()))
+        except Exception as exc:
+            theirs.send(exc)
+
+
+def _peak_mb() -> float:
+    """Return this process's peak resident memory (VmHWM) in MiB."""
     status = Path("/proc/self/status")
     lines = status.read_text().splitlines() if status.exists() else []
-    peak: Any = next((int(x.split()[1]) / 1024 for x in lines if x.startswith("VmHWM")), 0.0)
-    return vectors, float(peak)
+    return next((int(x.split()[1]) / 1024 for x in lines if x.startswith("VmHWM")), 0.0)
