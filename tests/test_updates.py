@@ -161,3 +161,15 @@ def test_killed_update_leaves_the_old_index_and_the_next_run_completes_it(
     )
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["generation"] == 2
+
+
+def test_a_searcher_keeps_answering_after_a_full_rebuild_replaced_its_directory(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    embedder = FakeEmbedder()
+    build_index(tiny_data, tmp_path / "index", embedder)
+    serving = load_index(tmp_path / "index", embedder)
+    build_index(tiny_data, tmp_path / "index", embedder, full=True)
+    [hit] = serving.search("Phổ Yên xuất khẩu", 1)
+    assert "25,872 tỷ USD" in hit.chunk.text
+    assert serving.neighbour(hit.chunk, 1) is not None
