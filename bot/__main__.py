@@ -19,12 +19,12 @@ from bot.report import write_report
 from bot.terminal import chat
 from index import (
     AnswerLog,
+    ChildProcessEmbedder,
     EmbeddingCache,
     ProgressBar,
     RetrievalError,
     Searcher,
     SearchSettings,
-    SentenceTransformerEmbedder,
     load_or_build_index,
 )
 
@@ -70,7 +70,9 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
 def load_searcher(settings: Settings) -> Searcher:
     """Load the embedding model and the index, building the index first if there is none."""
     logger.info("loading embedding model %s", settings.embedding_model)
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir)
+    # Passages are embedded in a child process with one PyTorch thread: the bot's memory stays
+    # flat and an update leaves a core to questions.
+    embedder = ChildProcessEmbedder(settings.embedding_model, settings.model_cache_dir, threads=1)
     with closing(EmbeddingCache(settings.embedding_cache)) as cache:
         searcher = load_or_build_index(
             settings.data_dir,

@@ -30,6 +30,7 @@ from bot.errors import error_handler
 from bot.inbox import Inbox
 from bot.paging import MORE_PATTERN, NEXT_PATTERN, VOTE_PATTERN
 from bot.processing import GracefulApplication, InboxProcessor, replay_unfinished
+from bot.reindexing import schedule_reindex
 from bot.state import BotData
 from bot.syncing import SYNC_JOB, scheduled_sync
 from bot.transport import RetryingRequest, RetryPolicy
@@ -103,6 +104,7 @@ def build_application(
     application.bot_data.install(settings, searcher, open_answer_log(settings))
     _add_handlers(application)
     _schedule_sync(application, settings)
+    schedule_reindex(application)
     return application
 
 

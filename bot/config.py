@@ -63,6 +63,7 @@ class Settings:
     feedback_buttons: bool = True
     log_user_ids: bool = False
     log_questions: bool = True
+    reindex_every_min: int = 0
     log_level: str = "INFO"
     web: WebSettings = field(default_factory=WebSettings)
     sync_every_minutes: int = 0
@@ -111,6 +112,7 @@ class Settings:
             feedback_buttons=reader.boolean("FEEDBACK_BUTTONS", cls.feedback_buttons),
             log_user_ids=reader.boolean("LOG_USER_IDS"),
             log_questions=reader.boolean("LOG_QUESTIONS", cls.log_questions),
+            reindex_every_min=reader.integer("REINDEX_EVERY", cls.reindex_every_min, 0),
             log_level=reader.text("LOG_LEVEL", _check_log_level).upper() or cls.log_level,
             web=_web_settings(environ, reader.problems),
             sync_every_minutes=reader.integer("SYNC_EVERY", 0, 0, MAX_SYNC_EVERY_MINUTES),

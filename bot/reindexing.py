@@ -1,7 +1,10 @@
-"""/reindex: rebuild the index in a thread, edit one progress message, then swap the searcher.
+"""/reindex and REINDEX_EVERY: apply data/'s changes to the index in a thread, swap the searcher.
 
-The old searcher keeps answering until ``BotData.searcher`` is replaced; a failed build
-leaves it serving (``build_index`` swaps the directory only after a complete write).
+``build_index`` applies only the difference (added, changed, removed articles) and commits it
+with one rename, so the old searcher keeps answering until ``BotData.searcher`` is replaced, and
+a failed or interrupted update leaves it serving. The scheduled run (PTB's JobQueue) and
+/reindex share ``BotData.reindex_lock``: they never overlap, and a scheduled turn that finds it
+taken is skipped.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from telegram import Message
 from telegram.error import TelegramError
+from telegram.ext import Application
 
 from bot import messages
 from bot.command_texts import (
@@ -23,14 +28,13 @@ from bot.command_texts import (
     format_storage_failure,
 )
 from bot.formatting import escape
-from bot.state import BotData
+from bot.state import BotData, Context
 from index import (
     BuildProgress,
     BuildReport,
     EmbeddingCache,
     RetrievalError,
     Searcher,
-    SearchSettings,
     build_index,
     load_index,
 )
@@ -94,22 +98,54 @@ async def reindex(message: Message, data: BotData) -> None:
         follower = asyncio.create_task(progress.follow(finished, data.progress_interval_s))
         text = escape(messages.REINDEX_INTERRUPTED)  # if cancelled at shutdown before the end
         try:
-            text = await _rebuild(data, progress)
+            text = await _rebuild(data, progress.update)
         finally:
             finished.set()
             await follower
             await progress.show(text)
 
 
-async def _rebuild(data: BotData, progress: _ProgressMessage) -> str:
-    """Build and load a new index; swap it in on success. Return the text to show."""
-    search_settings = data.searcher.settings
+async def scheduled_reindex(context: Context) -> None:
+    """Apply data/'s changes (a REINDEX_EVERY job); skip this turn if /reindex is running."""
+    data = context.bot_data
+    if data.reindex_lock.locked():
+        logger.info("scheduled reindex skipped: a reindex is already running")
+        return
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if data.stopping.is_set() and stage != "write":
+            raise BuildInterrupted
+
+    async with data.reindex_lock:
+        await _rebuild(data, progress)
+
+
+def schedule_reindex(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Run :func:`scheduled_reindex` every REINDEX_EVERY minutes (nothing when it is 0)."""
+    minutes = application.bot_data.settings.reindex_every_min
+    if not minutes:
+        return
+    if application.job_queue is None:
+        logger.warning("REINDEX_EVERY is set but PTB's job queue is missing: pip install -e .")
+        return
+    application.job_queue.run_repeating(
+        scheduled_reindex, interval=minutes * 60, first=minutes * 60, name="reindex"
+    )
+    logger.info(
+        "applying changes in %s every %d minutes", application.bot_data.settings.data_dir, minutes
+    )
+
+
+async def _rebuild(data: BotData, progress: BuildProgress) -> str:
+    """Apply the changes and load the new index; swap it in on success. Return the report."""
+    current = data.searcher
     try:
-        report, searcher = await asyncio.to_thread(_build, data, search_settings, progress.update)
+        report, searcher = await asyncio.to_thread(_build, data, current, progress)
     except Exception as exc:
         return _failure_text(exc, data.settings.index_dir)
-    data.searcher = searcher
-    data.pages.clear()  # buttons of older answers ask their question again
+    if searcher is not current:
+        data.searcher = searcher
+        data.pages.clear()  # buttons of older answers ask their question again
     logger.info(
         "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
         report.articles,
@@ -139,9 +175,9 @@ def _failure_text(exc: Exception, index_dir: Path) -> str:
 
 
 def _build(
-    data: BotData, search_settings: SearchSettings, progress: BuildProgress
+    data: BotData, current: Searcher, progress: BuildProgress
 ) -> tuple[BuildReport, Searcher]:
-    """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
+    """Update INDEX_DIR, then load it unless nothing changed (runs in a worker thread)."""
     settings = data.settings
     cache = EmbeddingCache(settings.embedding_cache)
     try:
@@ -155,4 +191,6 @@ def _build(
         )
     finally:
         cache.close()
-    return report, load_index(settings.index_dir, data.embedder, search_settings)
+    if report.manifest == current.manifest:
+        return report, current
+    return report, load_index(settings.index_dir, data.embedder, current.settings)

@@ -13,6 +13,7 @@ from index.asking import MAX_PAGES, Answer, Asking, Origin, Question, clean_ques
 from index.bundled import BUNDLED_MODEL
 from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
 from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
+from index.embedworker import ChildProcessEmbedder
 from index.errors import (
     DataFormatError,
     IndexNotBuiltError,
@@ -75,6 +76,7 @@ __all__ = [
     "Asking",
     "BuildProgress",
     "BuildReport",
+    "ChildProcessEmbedder",
     "Chunk",
     "DataFormatError",
     "Embedder",

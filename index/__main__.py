@@ -20,6 +20,7 @@ from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, Sentence
 from index.errors import RetrievalError
 from index.evaluation import evaluate
 from index.fitting import examples_of, fit_model, write_weights
+from index.millionbench import bench_million
 from index.models import Hit
 from index.pipeline import (
     DEFAULT_DATA_DIR,
@@ -29,6 +30,7 @@ from index.pipeline import (
 )
 from index.progress import ProgressBar
 from index.ranker import FITTED_FILE, weights_key
+from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
 from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
 from index.settings import WebSettings, environment
 from index.web.fetching import DEFAULT_DELAY_S, DEFAULT_TIMEOUT_S, Fetcher
@@ -36,6 +38,7 @@ from index.web.sync import MAX_ARTICLES_PER_LISTING, fetch_urls
 
 logger = logging.getLogger("index")
 DEFAULT_NEWS_SAMPLE = Path("../shared/eval/news-sample")
+BENCH_STAGES = ("pipeline", "encoding", "faiss", "scale", "million")
 
 
 def main(argv: list[str] | None = None, embedder: Embedder | None = None) -> int:
@@ -97,7 +100,12 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     report = build_index(
-        args.data_dir, args.index_dir, _index_embedder(args), _cache(args), ProgressBar()
+        args.data_dir,
+        args.index_dir,
+        _index_embedder(args),
+        _cache(args),
+        ProgressBar(),
+        full=getattr(args, "full", False),  # fetch builds too, always incrementally
     )
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
@@ -176,7 +184,28 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    corpus = args.news / "corpus.jsonl"
+    unknown = set(args.stages) - set(BENCH_STAGES)
+    if unknown:
+        raise RetrievalError(
+            f"unknown bench stages {sorted(unknown)}; use {', '.join(BENCH_STAGES)}."
+        )
+    if args.stages == ["scale"]:
+        news = args.news or DEFAULT_NEWS_SCALE
+        if news.is_dir():
+            news = next(news.glob("corpus.jsonl*"), news / "corpus.jsonl")
+        if not news.is_file():
+            raise RetrievalError(f"{news} not found; pass --news FILE (.jsonl or .jsonl.gz).")
+        cache = None if args.no_cache else args.cache
+        scale = partial(bench_scale, news, args.limit, args.queries, args.bench_embedder, cache)
+        for figure in scale():
+            print(figure.line(), flush=True)
+        return 0
+    if args.stages == ["million"]:
+        news = args.news or DEFAULT_NEWS_SCALE
+        for figure in bench_million(news, args.limit or 20_000, 50, args.queries):
+            print(figure.line(), flush=True)
+        return 0
+    corpus = (args.news or DEFAULT_NEWS_SAMPLE) / "corpus.jsonl"
     if not corpus.is_file():
         raise RetrievalError(f"{corpus} not found; pass --news DIR holding a corpus.jsonl.")
     embedder = _embedder(args)
@@ -185,10 +214,7 @@ def _bench(args: argparse.Namespace) -> int:
         "encoding": [partial(bench_encoding, embedder, read_passages(corpus))],
         "faiss": [partial(bench_faiss, size, embedder.dim) for size in args.faiss_sizes],
     }
-    unknown = set(args.stages) - set(stages)
-    if unknown:
-        raise RetrievalError(f"unknown bench stages {sorted(unknown)}; use {', '.join(stages)}.")
-    for stage in (run for name in args.stages for run in stages[name]):
+    for stage in (run for name in args.stages if name in stages for run in stages[name]):
         for figure in stage():
             print(figure.line(), flush=True)
     return 0
@@ -217,7 +243,8 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("prepare", _prepare, "convert/load the embedding model once (run by setup)")
-    build = command("build", _build, "build the index from the articles")
+    build = command("build", _build, "apply the changes in the articles to the index")
+    build.add_argument("--full", action="store_true", help="rebuild everything from scratch")
     search = command("search", _search, "print the passages that answer a question")
     search.add_argument("question")
     search.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
@@ -264,13 +291,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--output", type=Path, default=FITTED_FILE)
     bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
-    bench.add_argument("--news", type=Path, default=DEFAULT_NEWS_SAMPLE)
+    bench.add_argument(
+        "--news",
+        type=Path,
+        default=None,
+        help=f"corpus: a folder with corpus.jsonl (default {DEFAULT_NEWS_SAMPLE}); for the "
+        f"scale stage a .jsonl or .jsonl.gz file (default {DEFAULT_NEWS_SCALE})",
+    )
+    bench.add_argument("--limit", type=int, default=None, help="scale: first N passages only")
+    bench.add_argument(
+        "--embedder",
+        dest="bench_embedder",
+        choices=["model", "hashing"],
+        default="model",
+        help="scale: the bundled model, or hashed passages with the model's query engine",
+    )
     bench.add_argument("--queries", type=int, default=200)
     bench.add_argument(
         "--stages",
         type=lambda s: s.split(","),
         default=["pipeline", "encoding", "faiss"],
-        help="comma-separated subset of pipeline,encoding,faiss",
+        help="comma-separated subset of pipeline,encoding,faiss; or scale, or million, alone",
     )
     bench.add_argument(
         "--faiss-sizes",

@@ -16,7 +16,7 @@ import numpy as np
 
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.evaluation import index_corpus_file
-from index.store import make_vector_index
+from index.stores.dense import make_vector_index
 
 QUERY_WORDS = 12
 
@@ -30,7 +30,9 @@ class Figure:
     unit: str
 
     def line(self) -> str:
-        """Return ``name: value unit``."""
+        """Return ``name: value unit`` (just ``name`` for a summary line without a unit)."""
+        if not self.unit:
+            return self.name
         return (
             f"{self.name}: {self.value:.1f} {self.unit}"
             if self.value >= 10
@@ -56,12 +58,16 @@ def time_calls(calls: Sequence[Callable[[], object]]) -> list[float]:
 
 
 def rss_mb() -> tuple[float, float]:
-    """Return (current, peak) resident memory of this process in MiB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Return (current, peak) resident memory of this process in MiB.
+
+    The peak is ``VmHWM`` (this process image only): ``ru_maxrss`` would also count the
+    memory of a parent at the time it forked a benchmark's child process.
+    """
     status = Path("/proc/self/status")
     lines = status.read_text().splitlines() if status.exists() else []
-    current = next((int(x.split()[1]) / 1024 for x in lines if x.startswith("VmRSS:")), peak)
-    return current, peak
+    fields = {x.split(":")[0]: int(x.split()[1]) / 1024 for x in lines if x.startswith("Vm")}
+    peak = fields.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return fields.get("VmRSS", peak), peak
 
 
 def dir_size_mb(directory: Path) -> float:

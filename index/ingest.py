@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,7 @@ def load_articles(
     data_dir: Path,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
     progress: Callable[[int, int], None] | None = None,
+    only: Collection[Path] | None = None,
 ) -> IngestResult:
     """Read every article file and JSONL row under ``data_dir`` (recursively, sorted).
 
@@ -54,6 +55,7 @@ def load_articles(
         data_dir: the directory of ``.txt``/``.md`` article files and ``.jsonl`` bulk files.
         max_article_bytes: larger article files and JSONL rows are skipped with a problem.
         progress: called with (files read, files in total) after each file.
+        only: read just these files (an incremental update re-reads the changed ones).
 
     Returns:
         The articles, and a problem for every file or row skipped.
@@ -67,7 +69,7 @@ def load_articles(
         )
     result = IngestResult()
     seen: set[str] = set()
-    paths = sorted(p for p in data_dir.rglob("*") if p.is_file())
+    paths = sorted(p for p in data_dir.rglob("*") if p.is_file() and (only is None or p in only))
     for number, path in enumerate(paths, start=1):
         if progress:
             progress(number - 1, len(paths))

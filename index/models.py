@@ -49,9 +49,16 @@ class Chunk:
 class Hit:
     """A chunk found for a query, with its fused score and highlight spans.
 
-    ``highlights`` are ``(start, end)`` character offsets into ``chunk.text`` of
-    the words that matched the query, sorted and non-overlapping. ``confidence`` is the
-    calibrated probability that the chunk answers the query (see ``index.search``).
+    Attributes:
+        chunk: the paragraph, quoted verbatim.
+        score: fused score, a weighted sum of the dense and lexical z-scores over the
+            query's candidates (unbounded, typically -2..4; only its order matters).
+        dense_score: cosine of the query and paragraph vectors, in [-1, 1].
+        lexical_score: BM25 score of the paragraph for the query, >= 0 (0: no shared term).
+        highlights: ``(start, end)`` character offsets into ``chunk.text`` of the words
+            that matched the query, sorted and non-overlapping.
+        confidence: calibrated probability, in [0, 1], that the chunk answers the query
+            (see ``index.search``).
     """
 
     chunk: Chunk

@@ -1,49 +1,56 @@
-"""Build an index from a data directory, and load one into a Searcher."""
+"""Build an index from a data directory (fully or by applying the difference), and load one."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import shutil
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
-from index.cache import EmbeddingCache, text_key
-from index.chunking import DEFAULT_MAX_CHARS, split_article
+from index.cache import EmbeddingCache
+from index.chunking import DEFAULT_MAX_CHARS
 from index.embedding import Embedder
 from index.errors import IndexNotBuiltError, RetrievalError
-from index.ingest import MAX_ARTICLE_BYTES, load_articles
-from index.lexical import LexicalIndex
-from index.models import Article, Chunk
+from index.ingest import MAX_ARTICLE_BYTES
+from index.paragraphing import (
+    BuildProgress,
+    Work,
+)
 from index.search import Searcher, SearchSettings
 from index.store import (
     MANIFEST_FILE,
     Manifest,
+    StoredIndex,
     check_model,
-    read_chunks,
+    file_sha256,
     read_index,
     read_manifest,
-    swap_into_place,
     temporary_sibling,
-    write_index,
 )
-from index.text import NORMALIZER_VERSION, canonical_text
+from index.text import NORMALIZER_VERSION
+from index.updates import difference, read_sources
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_INDEX_DIR = Path("var/index")
-# (stage, done, total): stages are "read" (files), "embed" (paragraphs) and "write".
-BuildProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a build did: counts, paragraph changes against the previous index, time."""
+    """What a build did.
+
+    Attributes:
+        articles: articles in the index now; chunks: paragraphs in the index now.
+        added, changed, removed: paragraphs (by chunk id) against the previous index.
+        embedded: paragraphs embedded by the model (the rest came from the cache).
+        seconds: wall time of the build. problems: skipped files and rows.
+        manifest: the manifest written (None when nothing changed).
+    """
 
     articles: int
     chunks: int
@@ -56,11 +63,6 @@ class BuildReport:
     manifest: Manifest | None = None
 
 
-def chunk_input(chunk: Chunk) -> str:
-    """Return the text embedded and BM25-indexed for a chunk: its title, then its words."""
-    return canonical_text(f"{chunk.title}. {chunk.text}" if chunk.title else chunk.text)
-
-
 def build_index(
     data_dir: Path,
     index_dir: Path,
@@ -69,57 +71,63 @@ def build_index(
     progress: BuildProgress | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
+    full: bool = False,
 ) -> BuildReport:
-    """Build an index of ``data_dir`` into ``index_dir``; the old index serves until the swap.
+    """Bring the index in ``index_dir`` up to date with ``data_dir``.
+
+    Only the difference is applied (added, changed and removed articles) unless ``full`` is
+    set, there is no usable index yet, or the model or chunking settings changed. The index
+    that is serving stays valid throughout; a killed update is completed by the next run.
+
+    Args:
+        data_dir: article files and JSONL files.
+        index_dir: the index directory (created if missing).
+        embedder: the model the index is (or will be) built with.
+        cache: vectors already computed, by text; new vectors are added to it.
+        progress: called with (stage, done, total) while embedding and writing.
+        max_chars: chunking limit (a change triggers a full build).
+        max_article_bytes: larger article files and JSONL rows are skipped with a problem.
+        full: rebuild everything from scratch.
+
+    Returns:
+        What the build did.
 
     Raises:
-        RetrievalError: no readable article.
+        RetrievalError: ``data_dir`` holds no readable article (nothing is changed).
         OSError: ``index_dir`` cannot be written (read-only, disk full, no permission).
     """
+    from index.building import apply_difference, build_from_scratch
+
     started = time.monotonic()
     check_writable(index_dir)
     reading = (lambda done, total: progress("read", done, total)) if progress else None
-    loaded = load_articles(data_dir, max_article_bytes, reading)
-    if not loaded.articles:
-        raise RetrievalError(
-            f"No readable articles in {data_dir}; nothing was changed. "
-            "Add .txt/.md/.jsonl files (see data/README.md)."
-        )
-    chunks = build_chunks(loaded.articles, max_chars)
-    inputs = [chunk_input(c) for c in chunks]
-    vectors, embedded = embed_with_cache(embedder, inputs, cache, progress)
-    added, changed, removed = _diff(index_dir, chunks)
-    manifest = Manifest(
-        model=embedder.name,
-        fingerprint=embedder.fingerprint,
-        dim=embedder.dim,
-        count=len(chunks),
-        articles=len(loaded.articles),
-        normalizer=NORMALIZER_VERSION,
-        built_at=datetime.now(UTC).isoformat(),
-        vector_index="",
-        settings={"max_chars": max_chars},
-        versions=_versions(),
-    )
-    if progress:
-        progress("write", 0, 1)
-    building = temporary_sibling(index_dir)
-    try:
-        manifest = write_index(building, chunks, vectors, LexicalIndex.build(inputs), manifest)
-        swap_into_place(building, index_dir)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
-    if progress:
-        progress("write", 1, 1)
+    with _exclusive(index_dir):
+        manifest = None if full else _usable(index_dir, embedder, max_chars)
+        previous = read_sources(index_dir, manifest.stores["sources"][0]) if manifest else {}
+        diff = difference(data_dir, previous, max_article_bytes, reading)
+        if not diff.articles:
+            raise RetrievalError(
+                f"No readable articles in {data_dir}; nothing was changed. "
+                "Add .txt/.md/.jsonl files (see data/README.md)."
+            )
+        work = Work(embedder, cache, progress, max_chars)
+        stored = _stores(index_dir) if manifest and diff.pending else None
+        if manifest and not diff.pending:
+            counts = (0, 0, 0, 0)  # nothing to do: the stores are not even read
+        elif stored is None:
+            counts, manifest = build_from_scratch(index_dir, diff, work)
+        else:
+            counts, manifest = apply_difference(index_dir, stored, diff, work)
+            stored.paragraphs.close()
     return BuildReport(
-        articles=len(loaded.articles),
-        chunks=len(chunks),
-        added=added,
-        changed=changed,
-        removed=removed,
-        embedded=embedded,
+        articles=diff.articles,
+        chunks=manifest.count,
+        added=counts[0],
+        changed=counts[1],
+        removed=counts[2],
+        embedded=counts[3],
         seconds=time.monotonic() - started,
-        problems=[str(p) for p in loaded.problems],
+        problems=diff.problems,
         manifest=manifest,
     )
 
@@ -131,46 +139,15 @@ def check_writable(index_dir: Path) -> None:
     probe.rmdir()
 
 
-def build_chunks(articles: list[Article], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Split every article into chunks, in article order."""
-    return [chunk for article in articles for chunk in split_article(article, max_chars)]
-
-
-def embed_with_cache(
-    embedder: Embedder,
-    inputs: list[str],
-    cache: EmbeddingCache | None,
-    progress: BuildProgress | None = None,
-) -> tuple[np.ndarray, int]:
-    """Embed ``inputs``, reusing cached vectors; return (vectors, how many were computed)."""
-    keys = [text_key(text) for text in inputs]
-    known = cache.get_many(embedder.fingerprint, keys, embedder.dim) if cache else {}
-    missing = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
-    done = len(inputs) - len(missing)
-    if progress:
-        progress("embed", done, len(inputs))
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress:
-            progress("embed", done, len(inputs))
-
-    fresh = embedder.embed_chunks([inputs[i] for i in missing], advance)
-    new = {keys[i]: fresh[row] for row, i in enumerate(missing)}
-    if cache and new:
-        cache.put_many(embedder.fingerprint, new)
-    known.update(new)
-    vectors = (
-        np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-    )
-    return vectors.astype(np.float32), len(missing)
-
-
 def load_index(
     index_dir: Path, embedder: Embedder, settings: SearchSettings | None = None
 ) -> Searcher:
-    """Load the index in ``index_dir``; refuse a corrupt index or one of another model."""
+    """Load the index in ``index_dir`` for ``embedder``.
+
+    Raises:
+        IndexNotBuiltError: no index, or a corrupt or inconsistent one.
+        ModelMismatchError: the index was built with another model, weights or dimension.
+    """
     manifest = read_manifest(index_dir)
     check_model(manifest, index_dir, embedder.name, embedder.fingerprint, embedder.dim)
     stored = read_index(index_dir)
@@ -203,26 +180,45 @@ def load_or_build_index(
     return load_index(index_dir, embedder)
 
 
-def _diff(index_dir: Path, chunks: list[Chunk]) -> tuple[int, int, int]:
-    """Count (added, changed, removed) chunks against the index currently in ``index_dir``."""
+def _usable(index_dir: Path, embedder: Embedder, max_chars: int) -> Manifest | None:
+    """Return the manifest of an index to update in place, or None to build from scratch."""
     try:
-        old = {c.chunk_id: c.text for c in read_chunks(index_dir)}
-    except IndexNotBuiltError:
-        old = {}
-    new = {c.chunk_id: c.text for c in chunks}
-    added = sum(1 for key in new if key not in old)
-    changed = sum(1 for key, text in new.items() if key in old and old[key] != text)
-    return added, changed, sum(1 for key in old if key not in new)
+        manifest = read_manifest(index_dir)
+        check_model(manifest, index_dir, embedder.name, embedder.fingerprint, embedder.dim)
+        [sources] = manifest.stores["sources"]
+        if file_sha256(index_dir / sources) != manifest.files[sources]:
+            raise IndexNotBuiltError(f"{index_dir / sources} is corrupt")
+    except (RetrievalError, KeyError, ValueError, OSError) as exc:
+        if (index_dir / MANIFEST_FILE).exists():
+            logger.warning("rebuilding %s from scratch: %s", index_dir, exc)
+        return None
+    if (manifest.settings.get("max_chars"), manifest.normalizer) != (
+        max_chars,
+        NORMALIZER_VERSION,
+    ):
+        return None
+    return manifest
 
 
-def _versions() -> dict[str, str]:
-    """Return the versions of the libraries that shape the index (read without importing them)."""
-    from importlib.metadata import PackageNotFoundError, version
+def _stores(index_dir: Path) -> StoredIndex | None:
+    """Read the index to update, or None (with a warning) when it must be rebuilt."""
+    try:
+        return read_index(index_dir, lazy=True)
+    except IndexNotBuiltError as exc:
+        logger.warning("rebuilding %s from scratch: %s", index_dir, exc)
+        return None
 
-    versions = {}
-    for name in ("vn-news-qa", "faiss-cpu", "sentence-transformers"):
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
+
+@contextmanager
+def _exclusive(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the index's parent directory: one build or update at a time.
+
+    Locking the directory itself leaves no lock file behind.
+    """
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(index_dir.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock

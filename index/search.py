@@ -1,5 +1,8 @@
 """Hybrid search in two stages: dense + BM25 candidates, then a fitted ranker and no-answer cut.
 
+Candidates come as ``(ids, scores)`` from the stores of ``index.stores`` (FAISS and BM25 today);
+paragraph texts come by id from ``index.paragraphs``.
+
 Stage 1: the dense cosines and BM25 scores of the union of both candidate lists are each turned
 into z-scores over those candidates and mixed with ``dense_weight`` (``plain_dense_weight`` for
 a question typed without diacritics, which the embedding model reads poorly even after
@@ -30,14 +33,13 @@ from index.ranker import (
     rank_scores,
 )
 from index.ranking import (
-    FEATURES,
     POOL_SIZE,
     QuestionTerms,
     pool_features,
     question_terms,
     term_list,
 )
-from index.store import Manifest, StoredIndex, stored_vectors
+from index.store import Manifest, StoredIndex
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TOP_K = 3
 DEFAULT_MIN_CONFIDENCE = 0.5
 CANDIDATES = 100
-# Without fitted weights: P(answer) = sigmoid(10 * coverage - 6), coverage of the content words.
+# Without fitted weights: P(answer) = sigmoid(10 * share - 6), share of the content words held.
 COVERAGE_ONLY = (10.0, -6.0)
 
 
@@ -77,10 +79,14 @@ class Pool:
     dense: np.ndarray
     lexical: np.ndarray
     features: np.ndarray
+    presence: np.ndarray  # (n, len(question.checked)): which checked terms each paragraph holds
 
 
 class Searcher:
-    """Answers queries over one loaded index with one embedder."""
+    """Answers queries over one loaded index with one embedder.
+
+    Thread-safe for searching: the bot runs questions in worker threads.
+    """
 
     def __init__(
         self, stored: StoredIndex, embedder: Embedder, settings: SearchSettings | None = None
@@ -89,18 +95,11 @@ class Searcher:
         self.stored = stored
         self.embedder = embedder
         self.settings = settings or SearchSettings()
-        self._positions = {(c.article_id, c.position): i for i, c in enumerate(stored.chunks)}
-        self._vectors = stored_vectors(stored.vectors)
 
     @property
     def manifest(self) -> Manifest:
         """What the loaded index holds: model, counts, build time."""
         return self.stored.manifest
-
-    @property
-    def chunks(self) -> list[Chunk]:
-        """All chunks, in index order."""
-        return self.stored.chunks
 
     @property
     def ranking(self) -> RankingModel | None:
@@ -138,7 +137,7 @@ class Searcher:
         model = self.ranking
         if model is None:
             scores = pool.first_stage
-            coverage = pool.features[:, FEATURES.index("coverage")]
+            coverage = pool.presence[:, : len(pool.question.content)].mean(axis=1)
             sure = 1.0 / (1.0 + np.exp(-(COVERAGE_ONLY[0] * coverage + COVERAGE_ONLY[1])))
         else:
             kind = model.kind(pool.plain)
@@ -159,7 +158,7 @@ class Searcher:
                 was typed without them.
         """
         text = canonical_text(query)
-        if not tokenize(text) or not self.stored.chunks:
+        if not tokenize(text) or not self.stored.dense.count:
             return None
         plain = _plain(text)
         lexical_index = self.stored.lexical
@@ -175,12 +174,13 @@ class Searcher:
         question = question_terms(
             text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
         )
-        chunks = [self.stored.chunks[int(ids[i])] for i in keep]
+        chunks = self.stored.paragraphs.get(ids[keep].tolist())
         ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
+        presence = lexical_index.presence(ids[keep], question.checked)
         features = pool_features(
             question,
             chunks,
-            lexical_index.presence(ids[keep], question.checked),
+            presence,
             fused[keep],
             dense[keep],
             lexical[keep],
@@ -189,7 +189,9 @@ class Searcher:
             ranks[0][keep],
             ranks[1][keep],
         )
-        return Pool(question, plain, chunks, fused[keep], dense[keep], lexical[keep], features)
+        return Pool(
+            question, plain, chunks, fused[keep], dense[keep], lexical[keep], features, presence
+        )
 
     def dense_text(self, query: str) -> str:
         """Return the text embedded for ``query``: diacritics put back if it was typed without."""
@@ -200,19 +202,17 @@ class Searcher:
 
     def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
-        row = self._positions.get((chunk.article_id, chunk.position + step))
-        return self.stored.chunks[row] if row is not None else None
+        return self.stored.paragraphs.at(chunk.article_id, chunk.position + step)
 
     def _candidates(
         self, text: str, vector: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (ids, cosines, BM25) of the union of the dense and lexical top candidates."""
-        k = min(self.settings.candidates, len(self.stored.chunks))
-        _, dense_ids = self.stored.vectors.search(vector[None, :], k)
-        lexical = self.stored.lexical.scores(text)
-        lexical_ids = np.argsort(-lexical)[:k]
-        ids = np.union1d(dense_ids[0][dense_ids[0] >= 0], lexical_ids)
-        return ids, self._vectors[ids] @ vector, lexical[ids]
+        k = min(self.settings.candidates, self.stored.dense.count)
+        dense_hits = self.stored.dense.search(vector, k)
+        lexical_hits = self.stored.lexical.search(text, k)
+        ids = np.union1d(dense_hits.ids, lexical_hits.ids)
+        return ids, self.stored.dense.score(ids, vector), self.stored.lexical.score(ids, text)
 
     def _hit(self, pool: Pool, row: int, score: float, sure: float, evidence: set[str]) -> Hit:
         chunk = pool.chunks[row]

@@ -1,15 +1,20 @@
-"""The saved index: FAISS vectors, chunks, BM25 matrix and a manifest that describes them.
+"""The saved index: a manifest naming the files of the dense store, the lexical index, the
+paragraph store and the state of ``data/`` they were built from.
 
 Layout of an index directory (names a human can ``cat``)::
 
-    manifest.json        format, model + fingerprint, dim, counts, normaliser version, build time,
-                         SHA-256 of every other file (a corrupt or truncated file is detected)
-    index.faiss          unit vectors, row = chunk position (exact; HNSW above APPROXIMATE_ABOVE)
-    chunks.jsonl         the chunks, same order
-    lexical.npz, lexical_vocab.json   the BM25 matrix and its vocabulary
+    manifest.json          format, model + fingerprint, dim, counts, generation, next paragraph
+                           id, the files of each store and their SHA-256 (corruption is detected)
+    dense-<g>.faiss        unit vectors (exact up to APPROXIMATE_ABOVE, HNSW above), with
+    dense-<g>-ids.npy      the paragraph id of each row, and dense-<g>-delta.npz: vectors added
+                           since, and removed ids (see index.stores.dense)
+    lexical-<g>-*.npy      BM25 postings: base and delta segments, removed ids (index.stores.bm25)
+    paragraphs.sqlite      paragraph texts and metadata by id (index.paragraphs)
+    sources-<g>.json       each data file's size, mtime, SHA-256 and article content hashes
 
-Builds are written to a temporary sibling directory and swapped into place, so a failed build
-never touches the index that is serving.
+``manifest.json`` is the commit point: an update writes new files under a new generation tag,
+then replaces the manifest with one rename. A full build writes a temporary sibling directory
+and swaps it into place, so a failed build never touches the index that is serving.
 """
 
 from __future__ import annotations
@@ -25,29 +30,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
-import numpy as np
-
 from index.errors import IndexNotBuiltError, ModelMismatchError
-from index.lexical import LexicalIndex
-from index.models import Chunk
+from index.paragraphs import PARAGRAPHS_FILE, ParagraphStore
+from index.stores.base import DenseStore, LexicalStore
+from index.stores.bm25 import Bm25Store
+from index.stores.dense import FaissDenseStore
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST_FILE = "manifest.json"
-VECTORS_FILE = "index.faiss"
-CHUNKS_FILE = "chunks.jsonl"
-# Exact search up to this many vectors, HNSW above: on 2 cores exact search costs ~0.25 ms per
-# 1,000 vectors (p95 26.6 ms at 100,000; HNSW 2.4 ms), so the 5 ms budget ends near 20,000.
-APPROXIMATE_ABOVE = 20_000
-HNSW_NEIGHBOURS = 32
-HNSW_EF_SEARCH = 96
+# (path, size, mtime_ns) -> SHA-256 of files this process already verified: a reload after an
+# update hashes only the new files, not the unchanged base segments.
+_VERIFIED: dict[tuple[str, int, int], str] = {}
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """What an index directory holds and how it was made."""
+    """What an index directory holds and how it was made.
+
+    Attributes:
+        model: the embedding model setting that built it; fingerprint: hash of its weights.
+        dim: vector dimension. count: live paragraphs. articles: articles indexed.
+        normalizer: ``index.text.NORMALIZER_VERSION`` at build time.
+        built_at: ISO-8601 UTC time of the last build or update.
+        vector_index: FAISS class of the dense base segment.
+        files: SHA-256 of every file named in ``stores``.
+        settings: chunking settings (``max_chars``). versions: library versions.
+        generation: incremented by every update; names the files it wrote.
+        next_id: the paragraph id the next added paragraph gets (ids are never reused).
+        stores: file names of each part: ``dense``, ``lexical``, ``sources``.
+    """
 
     model: str
     fingerprint: str
@@ -61,72 +74,37 @@ class Manifest:
     settings: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     format: int = FORMAT
+    generation: int = 0
+    next_id: int = 0
+    stores: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
 class StoredIndex:
-    """An index read back from disk."""
+    """An index read back from disk: its manifest and its three stores."""
 
     manifest: Manifest
-    chunks: list[Chunk]
-    vectors: faiss.Index
-    lexical: LexicalIndex
-
-
-def stored_vectors(index: faiss.Index) -> np.ndarray:
-    """Return the unit vectors inside a flat or HNSW-flat index as a (n, dim) view, no copy."""
-    flat: Any = (
-        faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
-    )
-    if flat.ntotal == 0:
-        return np.zeros((0, flat.d), dtype=np.float32)
-    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    dense: DenseStore
+    lexical: LexicalStore
+    paragraphs: ParagraphStore
 
 
 def rebuild_hint(directory: Path) -> str:
     """Return the command that rebuilds the index in ``directory``."""
-    return f"Rebuild it with: python -m index build --index-dir {directory}"
+    return f"Rebuild it with: python -m index build --full --index-dir {directory}"
 
 
-def make_vector_index(vectors: np.ndarray, approximate: bool | None = None) -> faiss.Index:
-    """Return a FAISS inner-product index over unit vectors: exact, or HNSW when large."""
-    dim = vectors.shape[1]
-    if approximate is None:
-        approximate = len(vectors) > APPROXIMATE_ABOVE
-    index: faiss.Index = faiss.IndexFlatIP(dim)
-    if approximate:
-        hnsw = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = 80
-        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
-        index = hnsw
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def write_index(
-    directory: Path,
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    lexical: LexicalIndex,
-    manifest: Manifest,
-) -> Manifest:
-    """Write every file of an index into a new ``directory``; return the final manifest."""
-    directory.mkdir(parents=True)
-    vector_index = make_vector_index(vectors)
-    faiss.write_index(vector_index, str(directory / VECTORS_FILE))
-    with (directory / CHUNKS_FILE).open("w", encoding="utf-8") as out:
-        for chunk in chunks:
-            out.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
-    names = [VECTORS_FILE, CHUNKS_FILE, *lexical.save(directory)]
-    final = dataclasses.replace(
-        manifest,
-        count=len(chunks),
-        vector_index=type(vector_index).__name__,
-        files={name: _sha256(directory / name) for name in names},
-    )
-    text = json.dumps(dataclasses.asdict(final), ensure_ascii=False, indent=2)
-    (directory / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
+def write_manifest(directory: Path, manifest: Manifest) -> Manifest:
+    """Checksum the store files and replace ``manifest.json`` atomically; return the manifest."""
+    names = [name for names in manifest.stores.values() for name in names]
+    final = dataclasses.replace(manifest, files={n: _digest(directory / n) for n in names})
+    text = json.dumps(dataclasses.asdict(final), ensure_ascii=False, indent=2) + "\n"
+    partial = directory / f".{MANIFEST_FILE}.{uuid.uuid4().hex[:8]}"
+    with partial.open("w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, directory / MANIFEST_FILE)
     return final
 
 
@@ -166,45 +144,45 @@ def check_model(
         )
 
 
-def read_index(directory: Path) -> StoredIndex:
-    """Read an index, verifying every file against the manifest's checksums and counts."""
+def read_index(directory: Path, lazy: bool = False) -> StoredIndex:
+    """Read an index, verifying every file against the manifest's checksums and counts.
+
+    ``lazy`` defers reading the dense base index until it is needed (an update that only
+    adds to the delta never needs it).
+
+    Raises:
+        IndexNotBuiltError: missing, corrupt or inconsistent files.
+    """
     manifest = read_manifest(directory)
     for name, digest in manifest.files.items():
         path = directory / name
-        if not path.is_file() or _sha256(path) != digest:
+        if not path.is_file() or _digest(path) != digest:
             raise IndexNotBuiltError(
                 f"{path} is missing or corrupt (checksum mismatch). {rebuild_hint(directory)}"
             )
     try:
-        vectors = faiss.read_index(str(directory / VECTORS_FILE))
-        chunks = read_chunks(directory)
-        lexical = LexicalIndex.load(directory)
+        dense = FaissDenseStore.load(directory, manifest.stores["dense"], lazy)
+        lexical = Bm25Store.load(directory, manifest.stores["lexical"])
     except (RuntimeError, ValueError, TypeError, OSError, KeyError) as exc:
         raise IndexNotBuiltError(
             f"{directory} could not be read ({exc}). {rebuild_hint(directory)}"
         ) from None
-    counts = {manifest.count, len(chunks), vectors.ntotal, lexical.matrix.shape[0]}
-    if len(counts) != 1 or vectors.d != manifest.dim:
+    if len({manifest.count, dense.count, lexical.count}) != 1 or dense.dim != manifest.dim:
         raise IndexNotBuiltError(
-            f"{directory} is inconsistent (manifest, chunks, vectors and BM25 "
-            f"disagree on the count or dimension). {rebuild_hint(directory)}"
+            f"{directory} is inconsistent (manifest, vectors and BM25 disagree on the count "
+            f"or dimension). {rebuild_hint(directory)}"
         )
-    if isinstance(vectors, faiss.IndexHNSWFlat):
-        vectors.hnsw.efSearch = HNSW_EF_SEARCH
-    return StoredIndex(manifest, chunks, vectors, lexical)
+    paragraphs = ParagraphStore(directory / PARAGRAPHS_FILE, manifest.generation)
+    return StoredIndex(manifest, dense, lexical, paragraphs)
 
 
-def read_chunks(directory: Path) -> list[Chunk]:
-    """Read ``chunks.jsonl`` of an index (no checksum check; see :func:`read_index`)."""
-    path = directory / CHUNKS_FILE
-    if not path.is_file():
-        raise IndexNotBuiltError(f"No index in {directory}. {rebuild_hint(directory)}")
-    try:
-        return [
-            Chunk(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()
-        ]
-    except (ValueError, TypeError) as exc:
-        raise IndexNotBuiltError(f"{path} is corrupt ({exc}). {rebuild_hint(directory)}") from None
+def remove_unlisted(directory: Path, *manifests: Manifest) -> None:
+    """Delete store files that none of ``manifests`` names (debris of older generations)."""
+    keep = {n for m in manifests for names in m.stores.values() for n in names}
+    keep |= {MANIFEST_FILE, PARAGRAPHS_FILE, f"{PARAGRAPHS_FILE}-wal", f"{PARAGRAPHS_FILE}-shm"}
+    for path in directory.iterdir():
+        if path.is_file() and path.name not in keep:
+            path.unlink(missing_ok=True)
 
 
 def temporary_sibling(directory: Path) -> Path:
@@ -222,7 +200,16 @@ def swap_into_place(built: Path, directory: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def _sha256(path: Path) -> str:
+def _digest(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = file_sha256(path)
+    return _VERIFIED[key]
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -61,11 +61,11 @@ async def test_admin_reindex_shows_progress_answers_meanwhile_and_swaps_the_inde
     fake: FakeTelegram, tiny_data: Path, built_index: Path, tmp_path: Path
 ) -> None:
     (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
-    # A fresh embedding cache, so every chunk is embedded again (slowly).
+    # Only the new article's paragraph is embedded (the update is incremental): slowly.
     settings = make_settings(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
-    searcher = load_searcher(built_index, SlowEmbedder(delay_s=0.1))
+    searcher = load_searcher(built_index, SlowEmbedder(delay_s=1.0))
     async with bot_running(settings, searcher, progress_interval_s=0.2):
         await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
         [started] = await fake.wait_for("sendMessage", sent_to(ADMIN_ID))
@@ -104,10 +104,11 @@ async def test_non_admin_reindex_is_refused_and_logged(
 async def test_second_reindex_while_one_runs_is_refused(
     fake: FakeTelegram, tiny_data: Path, built_index: Path, tmp_path: Path
 ) -> None:
+    (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
     settings = make_settings(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
-    searcher = load_searcher(built_index, SlowEmbedder(delay_s=0.05))
+    searcher = load_searcher(built_index, SlowEmbedder(delay_s=1.0))
     async with bot_running(settings, searcher):
         admin, _ = await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
         await fake.wait_for("sendMessage", sent_to(ADMIN_ID))
@@ -138,6 +139,7 @@ async def test_unexpected_reindex_error_gives_no_details_and_keeps_the_old_index
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
     settings = make_settings(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
@@ -188,11 +190,12 @@ async def test_group_member_is_refused_and_other_bots_reindex_is_ignored(
     assert len(fake.calls_of("sendMessage")) == 1  # nothing for /reindex@other_bot
 
 
-async def test_buttons_from_before_a_reindex_ask_the_question_again(
-    fake: FakeTelegram, running_bot: BotApplication
+async def test_buttons_from_before_a_reindex_that_changed_the_index_ask_the_question_again(
+    fake: FakeTelegram, running_bot: BotApplication, tiny_data: Path
 ) -> None:
     user, _ = await ask_privately(fake, PHO_YEN_QUESTION, user_id=222, name="Bình")
     [answer] = await fake.wait_for("sendMessage", sent_to(222))
+    (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
     await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
     await fake.wait_for("editMessageText", report)
     await fake.user_clicks(user, answer.result, buttons(answer)[messages.BUTTON_NEXT])
@@ -218,3 +221,46 @@ async def test_stats_shows_the_index_and_questions_to_admins_only(
     await fake.user_says(fake.private_chat(user), user, "/stats")
     [_, refused] = await fake.wait_for("sendMessage", sent_to(222), count=2)
     assert refused.params["text"] == messages.NOT_ADMIN
+
+
+async def test_scheduled_reindex_applies_new_articles_without_any_message(
+    fake: FakeTelegram, tiny_data: Path, built_index: Path
+) -> None:
+    settings = make_settings(fake, tiny_data, built_index, REINDEX_EVERY="30")
+    async with bot_running(settings, load_searcher(built_index)) as app:
+        assert app.job_queue is not None
+        [job] = app.job_queue.get_jobs_by_name("reindex")
+        assert job.job.trigger.interval.total_seconds() == 30 * 60
+        (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        await job.run(app)
+        await ask_privately(fake, "Cầu Rồng phun lửa khi nào?", user_id=333, name="Chi")
+        [after] = await fake.wait_for("sendMessage", sent_to(333))
+    assert after.params["text"].startswith("<b>1. Cầu Rồng Đà Nẵng phun lửa</b>")
+    assert not fake.calls_of("editMessageText")
+
+
+async def test_scheduled_reindex_skips_its_turn_while_a_reindex_runs(
+    fake: FakeTelegram, tiny_data: Path, built_index: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.reindexing")
+    settings = make_settings(fake, tiny_data, built_index, REINDEX_EVERY="5")
+    searcher = load_searcher(built_index)
+    async with bot_running(settings, searcher) as app:
+        assert app.job_queue is not None
+        [job] = app.job_queue.get_jobs_by_name("reindex")
+        (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        async with app.bot_data.reindex_lock:
+            await job.run(app)
+        assert app.bot_data.searcher is searcher
+    assert "scheduled reindex skipped" in caplog.text
+
+
+async def test_reindex_that_finds_nothing_changed_keeps_the_searcher_and_buttons(
+    fake: FakeTelegram, tiny_data: Path, built_index: Path
+) -> None:
+    searcher = load_searcher(built_index)
+    async with bot_running(make_settings(fake, tiny_data, built_index), searcher) as app:
+        await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
+        [done] = await fake.wait_for("editMessageText", report, timeout=10)
+        assert app.bot_data.searcher is searcher
+    assert "Thêm 0, sửa 0, xoá 0 đoạn." in done.params["text"]

@@ -37,6 +37,7 @@ def test_public_api_is_pinned() -> None:
             "Article",
             "BuildProgress",
             "BuildReport",
+            "ChildProcessEmbedder",
             "Chunk",
             "DataFormatError",
             "Embedder",

@@ -36,6 +36,8 @@ pytest_plugins = ["tests.bot_fixtures"]
 
 # The bound: SIGTERM during a /reindex ends the process, with code 0, within 5 s.
 STOP_BOUND_S = 5.0
+# /reindex embeds only what changed: a new article gives it something slow to do.
+NEW_ARTICLE = "title: Cầu mới\n\nCầu Bến Thủy 3 được khởi công.\n\nCầu dài 1,2 km.\n"
 QUESTIONS = (
     PHO_YEN_QUESTION,
     "phở bò Hà Nội ở đâu ngon?",
@@ -78,6 +80,7 @@ async def test_stopping_during_reindex_interrupts_it_and_keeps_the_old_index(
         fake, tiny_data, built_index, EMBEDDING_CACHE=str(tmp_path / "fresh.sqlite")
     )
     manifest = (built_index / "manifest.json").read_text(encoding="utf-8")
+    (tiny_data / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")  # embedded slowly
     searcher = load_searcher(built_index, SlowEmbedder(delay_s=0.3))
     async with bot_running(settings, searcher, progress_interval_s=0.1):
         await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
@@ -94,6 +97,7 @@ async def test_sigterm_during_reindex_edits_the_progress_and_exits_0_within_5_s(
     env = launch_env(fake, tiny_data, tmp_path, TEST_EMBED_DELAY_S="2")
     async with bot_process(["-m", "tests.launch_bot"], env, REPO, tmp_path / "bot.log") as bot:
         await fake.wait_for("deleteWebhook", timeout=60)
+        (tiny_data / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")  # embedded slowly
         await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
         await fake.wait_for("editMessageText", progress_shown, timeout=30)
         bot.send_signal(signal.SIGTERM)

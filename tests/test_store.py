@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from index import IndexNotBuiltError, ModelMismatchError, build_index, load_index
-from index.store import APPROXIMATE_ABOVE, make_vector_index, read_index, stored_vectors
+from index.store import read_index
+from index.stores.dense import APPROXIMATE_ABOVE, make_vector_index, stored_vectors
 from tests.conftest import FakeEmbedder
 
 
@@ -33,10 +34,12 @@ def test_missing_index_says_how_to_build_it(tmp_path: Path, fake_embedder: FakeE
         load_index(tmp_path / "nowhere", fake_embedder)
 
 
-@pytest.mark.parametrize("name", ["index.faiss", "chunks.jsonl", "lexical.npz"])
+@pytest.mark.parametrize("part", ["dense", "lexical", "sources"])
 def test_truncated_file_is_detected_not_loaded(
-    built_index: Path, fake_embedder: FakeEmbedder, name: str
+    built_index: Path, fake_embedder: FakeEmbedder, part: str
 ) -> None:
+    manifest = json.loads((built_index / "manifest.json").read_text(encoding="utf-8"))
+    name = manifest["stores"][part][0]
     path = built_index / name
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(IndexNotBuiltError, match=f"{name}.*corrupt"):
@@ -57,21 +60,25 @@ def test_unknown_format_is_refused(built_index: Path, fake_embedder: FakeEmbedde
         load_index(built_index, fake_embedder)
 
 
-def test_manifest_describes_the_index(built_index: Path) -> None:
+def test_manifest_describes_the_index(built_index: Path, fake_embedder: FakeEmbedder) -> None:
     manifest = json.loads((built_index / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == "fake-embedder"
     assert manifest["dim"] == 64
-    assert manifest["count"] == len((built_index / "chunks.jsonl").read_text().splitlines())
+    assert manifest["count"] == 8
     assert manifest["articles"] == 5
     assert manifest["normalizer"] >= 1
-    assert set(manifest["files"]) >= {"index.faiss", "chunks.jsonl"}
+    assert set(manifest["stores"]) == {"dense", "lexical", "sources"}
+    assert set(manifest["files"]) == {n for names in manifest["stores"].values() for n in names}
 
 
 def test_save_load_round_trip_keeps_chunks_and_vectors(built_index: Path) -> None:
     stored = read_index(built_index)
-    assert stored.vectors.ntotal == len(stored.chunks)
-    vector = stored.vectors.reconstruct(0)
-    assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
+    assert stored.dense.count == stored.lexical.count == stored.manifest.count
+    ids = np.arange(stored.manifest.count)
+    vectors = stored.dense.vectors(ids)  # type: ignore[attr-defined]
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    chunks = stored.paragraphs.get(ids.tolist())
+    assert chunks[0].title == "Thời tiết Huế"
 
 
 def test_failed_build_leaves_the_old_index_serving(
@@ -98,7 +105,8 @@ def test_crash_while_embedding_leaves_the_old_index_and_no_debris(
     with pytest.raises(RuntimeError):
         build_index(tiny_data, built_index, Exploding())
     searcher = load_index(built_index, fake_embedder)
-    assert all("Bến Thủy" not in c.text for c in searcher.chunks)
+    assert all("Bến Thủy" not in h.chunk.text for h in searcher.rank("cầu Bến Thủy", 20))
+    assert searcher.manifest.count == 8
 
 
 def test_large_collections_switch_to_an_approximate_index() -> None:

