@@ -5,7 +5,8 @@ RetrievalError            base class; its message is shown to the operator as-is
 ├── DataFormatError       a bad article file or row; carries path and line number
 ├── IndexNotBuiltError    no readable index (missing, unknown format, corrupt, inconsistent)
 ├── ModelMismatchError    the index was built with another model or dimension
-└── ModelUnavailableError the embedding model cannot be loaded (not bundled, not cached, no hub)
+├── ModelUnavailableError the embedding model cannot be loaded (not bundled, not cached, no hub)
+└── SearchUnavailableError the search engine (Qdrant) did not answer; retrying later may work
 ```
 """
 
@@ -37,3 +38,7 @@ class ModelMismatchError(RetrievalError):
 
 class ModelUnavailableError(RetrievalError):
     """The embedding model could not be loaded."""
+
+
+class SearchUnavailableError(RetrievalError):
+    """The search engine (a Qdrant server) could not be reached or failed to answer."""

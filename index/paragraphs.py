@@ -84,6 +84,12 @@ class ParagraphStore:
                 ]
         return sorted(found)
 
+    def live_ids(self) -> list[int]:
+        """Return the ids of every live paragraph, ascending (to mirror the index elsewhere)."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM paragraphs WHERE removed IS NULL ORDER BY id")
+            return [row[0] for row in rows]
+
     def live_texts(self) -> dict[str, str]:
         """Return chunk id -> text of every live paragraph (to count a rebuild's changes)."""
         with self._lock:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.cache import EmbeddingCache
 from index.chunking import DEFAULT_MAX_CHARS
@@ -21,6 +22,7 @@ from index.paragraphing import (
     Work,
 )
 from index.search import Searcher, SearchSettings
+from index.settings import StoreSettings, store_settings
 from index.store import (
     MANIFEST_FILE,
     Manifest,
@@ -32,6 +34,9 @@ from index.store import (
     temporary_sibling,
 )
 from index.text import NORMALIZER_VERSION
+
+if TYPE_CHECKING:
+    from index.stores.qdrantsync import MirrorReport
 from index.updates import difference, read_sources
 
 logger = logging.getLogger(__name__)
@@ -72,6 +77,7 @@ def build_index(
     max_chars: int = DEFAULT_MAX_CHARS,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
     full: bool = False,
+    store: StoreSettings | None = None,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with ``data_dir``.
 
@@ -88,6 +94,8 @@ def build_index(
         max_chars: chunking limit (a change triggers a full build).
         max_article_bytes: larger article files and JSONL rows are skipped with a problem.
         full: rebuild everything from scratch.
+        store: where the index is served (default: ``VECTOR_STORE`` and ``QDRANT_*`` of the
+            environment); with Qdrant the collection is then brought to the same paragraphs.
 
     Returns:
         What the build did.
@@ -119,6 +127,9 @@ def build_index(
         else:
             counts, manifest = apply_difference(index_dir, stored, diff, work)
             stored.paragraphs.close()
+        store = store or store_settings()
+        if store.qdrant:
+            mirror_index(index_dir, store)
     return BuildReport(
         articles=diff.articles,
         chunks=manifest.count,
@@ -140,14 +151,21 @@ def check_writable(index_dir: Path) -> None:
 
 
 def load_index(
-    index_dir: Path, embedder: Embedder, settings: SearchSettings | None = None
+    index_dir: Path,
+    embedder: Embedder,
+    settings: SearchSettings | None = None,
+    store: StoreSettings | None = None,
 ) -> Searcher:
-    """Load the index in ``index_dir`` for ``embedder``.
+    """Load the index in ``index_dir`` (or the Qdrant collection of ``store``) for ``embedder``.
 
     Raises:
         IndexNotBuiltError: no index, or a corrupt or inconsistent one.
         ModelMismatchError: the index was built with another model, weights or dimension.
+        SearchUnavailableError: Qdrant does not answer.
     """
+    store = store or store_settings()
+    if store.qdrant:
+        return _load_qdrant(embedder, settings, store)
     manifest = read_manifest(index_dir)
     check_model(manifest, index_dir, embedder.name, embedder.fingerprint, embedder.dim)
     stored = read_index(index_dir)
@@ -178,6 +196,46 @@ def load_or_build_index(
             data_dir, index_dir, embedder, cache, progress, max_article_bytes=max_article_bytes
         )
     return load_index(index_dir, embedder)
+
+
+def mirror_index(index_dir: Path, store: StoreSettings) -> MirrorReport:
+    """Copy the embedded index in ``index_dir`` into the Qdrant collection of ``store``.
+
+    Only the difference is written (no embedding); running it twice changes nothing.
+
+    Raises:
+        IndexNotBuiltError: no readable embedded index.
+        SearchUnavailableError: Qdrant does not answer.
+        RetrievalError: the counts disagree afterwards.
+    """
+    from index.stores.qdrantsync import connect, mirror
+
+    client = connect(store)
+    stored = read_index(index_dir)
+    try:
+        report = mirror(stored, client, store)
+    finally:
+        stored.paragraphs.close()
+    logger.info(
+        "Qdrant collection %s: +%d, -%d points, %d held",
+        store.collection,
+        report.added,
+        report.removed,
+        report.count,
+    )
+    return report
+
+
+def _load_qdrant(
+    embedder: Embedder, settings: SearchSettings | None, store: StoreSettings
+) -> Searcher:
+    from index.stores.qdrantsync import connect, open_stored
+
+    stored = open_stored(connect(store), store.collection)
+    where = Path(store.collection)
+    check_model(stored.manifest, where, embedder.name, embedder.fingerprint, embedder.dim)
+    logger.info("serving Qdrant collection %s (%s)", store.collection, store.where)
+    return Searcher(stored, embedder, settings)
 
 
 def _usable(index_dir: Path, embedder: Embedder, max_chars: int) -> Manifest | None:

@@ -209,6 +209,10 @@ class Searcher:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (ids, cosines, BM25) of the union of the dense and lexical top candidates."""
         k = min(self.settings.candidates, self.stored.dense.count)
+        both = getattr(self.stored.dense, "candidates", None)
+        if both is not None:  # a store answering both legs in one round trip (Qdrant)
+            ids, dense, lexical = both(text, vector, k)
+            return ids, dense, lexical
         dense_hits = self.stored.dense.search(vector, k)
         lexical_hits = self.stored.lexical.search(text, k)
         ids = np.union1d(dense_hits.ids, lexical_hits.ids)

@@ -2,7 +2,7 @@
 
 Only this module (and ``bot/config.py``, which reuses it) reads the environment. The web
 sources are ``FEEDS`` and ``SITEMAPS`` (comma- or whitespace-separated URLs) and
-``ALLOW_PRIVATE_URLS``.
+``ALLOW_PRIVATE_URLS``; where the index is served: ``VECTOR_STORE`` and the ``QDRANT_*`` settings.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -49,6 +49,73 @@ class WebSettings:
         )
         reader.raise_problems()
         return settings
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the index is served from: embedded files (``faiss``) or a Qdrant collection.
+
+    Attributes:
+        backend: ``faiss`` (default) or ``qdrant``.
+        url: a Qdrant server or cluster (``QDRANT_URL``); path: Qdrant's local mode on disk
+            (``QDRANT_PATH``); neither: local mode in memory (tests).
+        api_key: sent to the server only, never logged. collection: the collection name.
+        shards, replicas: ``shard_number`` and ``replication_factor`` of a new collection.
+        timeout: seconds per Qdrant request.
+    """
+
+    backend: str = "faiss"
+    url: str = ""
+    path: str = ""
+    api_key: str = field(default="", repr=False)
+    collection: str = "paragraphs"
+    shards: int = 1
+    replicas: int = 1
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> StoreSettings:
+        """Read VECTOR_STORE and QDRANT_*; raise SettingsError listing problems."""
+        reader = EnvReader(environ)
+        backend = reader.text("VECTOR_STORE").lower() or "faiss"
+        if backend not in ("faiss", "qdrant"):
+            reader.problems.append(f"VECTOR_STORE={backend!r} must be faiss or qdrant.")
+        url, path = reader.text("QDRANT_URL"), reader.text("QDRANT_PATH")
+        if url and not _is_http_url(url):
+            reader.problems.append(f"QDRANT_URL={url!r} must be an http(s) URL.")
+        if url and path:
+            reader.problems.append(
+                "Set QDRANT_URL (a server) or QDRANT_PATH (local mode), not both."
+            )
+        settings = cls(
+            backend=backend,
+            url=url,
+            path=path,
+            api_key=reader.text("QDRANT_API_KEY"),
+            collection=reader.text("QDRANT_COLLECTION") or "paragraphs",
+            shards=reader.positive("QDRANT_SHARDS", 1),
+            replicas=reader.positive("QDRANT_REPLICAS", 1),
+            timeout=float(reader.positive("QDRANT_TIMEOUT", 10)),
+        )
+        reader.raise_problems()
+        return settings
+
+    @property
+    def qdrant(self) -> bool:
+        """Tell whether the index is served from Qdrant."""
+        return self.backend == "qdrant"
+
+    @property
+    def where(self) -> str:
+        """Return where the collection lives, for messages (never the API key)."""
+        if self.url:
+            return f"QDRANT_URL={self.url}"
+        return f"QDRANT_PATH={self.path}" if self.path else "Qdrant in memory"
+
+
+def store_settings() -> StoreSettings:
+    """Return the store settings of the environment and ``.env``."""
+    return StoreSettings.from_env(environment())
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -97,6 +164,16 @@ class EnvReader:
         if value not in _TRUE + _FALSE:
             self.problems.append(f"{name}={value!r} must be true or false.")
         return value in _TRUE
+
+    def positive(self, name: str, default: int) -> int:
+        """Return ``name`` as a positive integer (``default`` when unset)."""
+        value = self.text(name)
+        if not value:
+            return default
+        if not value.isdigit() or int(value) < 1:
+            self.problems.append(f"{name}={value!r} must be a positive whole number.")
+            return default
+        return int(value)
 
     def urls(self, name: str) -> tuple[str, ...]:
         """Return the http(s) URLs listed in ``name``, separated by commas or whitespace."""
