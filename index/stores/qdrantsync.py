@@ -37,6 +37,7 @@ from index.stores.qdrant import (
     QdrantDense,
     QdrantLexical,
     QdrantParagraphs,
+    bucket_of,
     chunk_payload,
     sparse_counts,
 )
@@ -268,21 +269,24 @@ def _recount(client: Any, name: str) -> Meta:
 
 
 def _add_frequencies(client: Any, terms: str, delta: Counter[int]) -> None:
+    """Add ``delta`` (term index -> change) to the document frequencies, bucket by bucket."""
     from qdrant_client import models
 
-    keys = [k for k, v in delta.items() if v]
-    for start in range(0, len(keys), 10 * BATCH):
-        part = keys[start : start + 10 * BATCH]
-        old = {int(r.id): int(r.payload["df"]) for r in client.retrieve(terms, part)}
-        new = {k: old.get(k, 0) + delta[k] for k in part}
-        points = [
-            models.PointStruct(id=k, vector={}, payload={"df": v}) for k, v in new.items() if v > 0
-        ]
-        if points:
-            client.upsert(terms, points)
-        dead = [k for k, v in new.items() if v <= 0]
-        if dead:
-            client.delete(terms, dead)
+    changes: dict[int, dict[int, int]] = {}
+    for key, change in delta.items():
+        if change:
+            changes.setdefault(bucket_of(key), {})[key] = change
+    for start in range(0, len(changes), 64):
+        part = sorted(changes)[start : start + 64]
+        old = {int(r.id): r.payload["df"] for r in client.retrieve(terms, part)}
+        points = []
+        for bucket in part:
+            frequencies = {int(k): int(v) for k, v in old.get(bucket, {}).items()}
+            for key, change in changes[bucket].items():
+                frequencies[key] = frequencies.get(key, 0) + change
+            live = {str(k): v for k, v in frequencies.items() if v > 0}
+            points.append(models.PointStruct(id=bucket, vector={}, payload={"df": live}))
+        client.upsert(terms, points)
 
 
 def _write_meta(client: Any, name: str, meta: Meta, writing: bool) -> None:
