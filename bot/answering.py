@@ -20,7 +20,7 @@ from bot.access import Verdict
 from bot.formatting import escape, format_answer, format_not_found, truncation_note
 from bot.paging import Pages, keyboard
 from bot.state import BotData
-from index import Answer, Origin, clean_question
+from index import Answer, Origin, SearchUnavailableError, clean_question
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,12 @@ async def answer(message: Message, text: str, data: BotData) -> None:
         await reply(message, messages.EMPTY_QUERY.format(example=messages.EXAMPLE_QUESTIONS[0]))
         return
     origin = Origin("chat", message.chat.type, message.chat_id, _user_id(message))
-    async with typing(message):
-        result = await asyncio.to_thread(data.asking.ask, data.searcher, text, origin)
+    try:
+        async with typing(message):
+            result = await asyncio.to_thread(data.asking.ask, data.searcher, text, origin)
+    except SearchUnavailableError:  # logged once per outage by the store; retrying may work
+        await reply(message, messages.SEARCH_UNAVAILABLE)
+        return
     data.questions += 1
     note = truncation_note(result.question.truncated, data.settings.max_question_chars)
     if not result.found or result.answer_id is None:

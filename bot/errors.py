@@ -7,7 +7,7 @@ error                                                      log                th
 403 (blocked, kicked); 400 query too old, message not      INFO, one line     nothing
 modified, reply target not found
 network error, timeout, 5xx, 429 after the transport's     WARNING, one line  the apology
-retries (bot/transport.py)
+retries (bot/transport.py); search engine (Qdrant) down
 getUpdates failures (no update; polling goes on)           WARNING, one line  -
 anything else: a bug                                       ERROR, traceback   the apology
 =========================================================  =================  ==============
@@ -27,6 +27,7 @@ from telegram.ext import ContextTypes
 from bot import messages
 from bot.formatting import escape
 from bot.transport import DeliveryUnknown
+from index import SearchUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def classify(error: BaseException | None) -> Kind:
     if isinstance(error, BadRequest):
         text = str(error).lower()
         return Kind.HARMLESS if any(part in text for part in HARMLESS_BAD_REQUESTS) else Kind.BUG
+    if isinstance(error, SearchUnavailableError):  # Qdrant down: logged once by the store
+        return Kind.TRANSIENT
     if isinstance(error, NetworkError | Conflict):  # NetworkError covers TimedOut, RetryAfter
         return Kind.TRANSIENT
     return Kind.BUG

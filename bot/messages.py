@@ -53,6 +53,7 @@ UNKNOWN_COMMAND = "Tôi không hiểu lệnh này. Gõ /help để xem hướng 
 RATE_LIMITED = "Bạn hỏi hơi nhanh (tối đa {limit} câu mỗi phút). Vui lòng đợi một chút."
 NOT_ALLOWED = "Xin lỗi, bot này chỉ phục vụ những cuộc trò chuyện được cho phép."
 INTERNAL_ERROR = "Xin lỗi, đã có lỗi xảy ra. Vui lòng thử lại sau."
+SEARCH_UNAVAILABLE = "Xin lỗi, tạm thời không tìm được, thử lại sau."
 
 # One quoted passage: title line, then date · source · paragraph.
 PARAGRAPH = "đoạn {paragraph}"

@@ -20,6 +20,7 @@ from index.errors import (
     ModelMismatchError,
     ModelUnavailableError,
     RetrievalError,
+    SearchUnavailableError,
 )
 from index.ingest import MAX_ARTICLE_BYTES
 from index.models import Article, Chunk, Hit
@@ -99,6 +100,7 @@ __all__ = [
     "Question",
     "RetrievalError",
     "SearchSettings",
+    "SearchUnavailableError",
     "Searcher",
     "SentenceTransformerEmbedder",
     "SettingsError",

@@ -1,4 +1,4 @@
-"""``python -m index build|fetch|search|eval|bench``: the retrieval core's command line.
+"""``python -m index build|fetch|search|eval|bench|migrate``: the retrieval core's command line.
 
 A RetrievalError becomes its message on stderr and exit code 1 (the traceback with --debug).
 """
@@ -6,6 +6,7 @@ A RetrievalError becomes its message on stderr and exit code 1 (the traceback wi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable
@@ -27,12 +28,13 @@ from index.pipeline import (
     DEFAULT_INDEX_DIR,
     build_index,
     load_index,
+    mirror_index,
 )
 from index.progress import ProgressBar
 from index.ranker import FITTED_FILE, weights_key
 from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
 from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
-from index.settings import WebSettings, environment
+from index.settings import WebSettings, environment, store_settings
 from index.web.fetching import DEFAULT_DELAY_S, DEFAULT_TIMEOUT_S, Fetcher
 from index.web.sync import MAX_ARTICLES_PER_LISTING, fetch_urls
 
@@ -162,6 +164,17 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    store = dataclasses.replace(store_settings(), backend=args.to)
+    report = mirror_index(args.index_dir, store)
+    print(
+        f"Qdrant collection {store.collection} ({store.where}): +{report.added} points, "
+        f"-{report.removed} points; {report.count} points = {report.count} paragraphs "
+        f"of {args.index_dir} (no embedding)"
+    )
+    return 0
+
+
 def _fit(args: argparse.Namespace) -> int:
     embedder = _embedder(args)
     examples = [
@@ -273,6 +286,9 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (build, fetch, search):
         sub.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
         sub.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    migrate = command("migrate", _migrate, "copy the embedded index into Qdrant (no embedding)")
+    migrate.add_argument("--to", choices=["qdrant"], required=True)
+    migrate.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     ev = command("eval", _eval, "score retrieval on a folder with corpus.jsonl + questions.jsonl")
     ev.add_argument("eval_dir", type=Path)
     ev.add_argument("--strip-diacritics", action="store_true")

@@ -189,7 +189,16 @@ def load_or_build_index(
     progress: BuildProgress | None = None,
     max_article_bytes: int = MAX_ARTICLE_BYTES,
 ) -> Searcher:
-    """Load the index in ``index_dir``, building it from ``data_dir`` first if there is none."""
+    """Load the index in ``index_dir``, building it from ``data_dir`` first if there is none.
+
+    With ``VECTOR_STORE=qdrant`` a collection that already holds an index is served as is (a
+    bot replica needs no local index); otherwise it is built and mirrored first.
+    """
+    if store_settings().qdrant:
+        try:
+            return load_index(index_dir, embedder)
+        except IndexNotBuiltError:
+            logger.info("the Qdrant collection holds no index yet; building it from %s", data_dir)
     if not (index_dir / MANIFEST_FILE).exists():
         logger.info("no index in %s yet; building it from %s", index_dir, data_dir)
         build_index(

@@ -47,6 +47,7 @@ def test_public_api_is_pinned() -> None:
             "Manifest",
             "ModelMismatchError",
             "ModelUnavailableError",
+            "SearchUnavailableError",
             "ProgressBar",
             "RetrievalError",
             "SearchSettings",

@@ -78,6 +78,7 @@ def connect(settings: StoreSettings) -> Any:
                     url=settings.url,
                     api_key=settings.api_key or None,
                     timeout=int(settings.timeout),
+                    check_compatibility=False,  # its thread warns; get_collections checks
                 )
             else:
                 client = QdrantClient(path=settings.path or ":memory:")
@@ -194,12 +195,18 @@ def _ensure(client: Any, settings: StoreSettings, dim: int) -> None:
             shard_number=settings.shards,
             replication_factor=settings.replicas,
         )
-        for field, kind in (
-            ("article_id", models.PayloadSchemaType.KEYWORD),
-            ("position", models.PayloadSchemaType.INTEGER),
-            ("source", models.PayloadSchemaType.KEYWORD),
-            ("date", models.PayloadSchemaType.KEYWORD),
-        ):
+        # Local mode filters without indexes (and warns about them): a server only.
+        fields = (
+            ()
+            if not settings.url
+            else (
+                ("article_id", models.PayloadSchemaType.KEYWORD),
+                ("position", models.PayloadSchemaType.INTEGER),
+                ("source", models.PayloadSchemaType.KEYWORD),
+                ("date", models.PayloadSchemaType.KEYWORD),
+            )
+        )
+        for field, kind in fields:
             client.create_payload_index(name, field, kind)
     if not client.collection_exists(f"{name}-terms"):
         client.create_collection(
