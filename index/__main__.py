@@ -31,6 +31,7 @@ from index.pipeline import (
     mirror_index,
 )
 from index.progress import ProgressBar
+from index.qdrantbench import bench_qdrant_local
 from index.ranker import FITTED_FILE, weights_key
 from index.scalebench import DEFAULT_NEWS_SCALE, bench_scale
 from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, SearchSettings
@@ -209,7 +210,8 @@ def _bench(args: argparse.Namespace) -> int:
         if not news.is_file():
             raise RetrievalError(f"{news} not found; pass --news FILE (.jsonl or .jsonl.gz).")
         cache = None if args.no_cache else args.cache
-        scale = partial(bench_scale, news, args.limit, args.queries, args.bench_embedder, cache)
+        run = bench_qdrant_local if args.store == "qdrant" else bench_scale
+        scale = partial(run, news, args.limit, args.queries, args.bench_embedder, cache)
         for figure in scale():
             print(figure.line(), flush=True)
         return 0
@@ -323,6 +325,12 @@ def _parser() -> argparse.ArgumentParser:
         help="scale: the bundled model, or hashed passages with the model's query engine",
     )
     bench.add_argument("--queries", type=int, default=200)
+    bench.add_argument(
+        "--store",
+        choices=["faiss", "qdrant"],
+        default="faiss",
+        help="scale: qdrant = the same questions through FAISS and Qdrant's local mode",
+    )
     bench.add_argument(
         "--stages",
         type=lambda s: s.split(","),
