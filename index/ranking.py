@@ -12,6 +12,7 @@ features into a ranking score and a confidence.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from index.lexical import ACCENTED, terms
 from index.models import Chunk
 from index.text import fold
 
-POOL_SIZE = 100
+POOL_SIZE = 150
 # Common function words (folded): never bolded, and not counted as evidence of an answer.
 STOPWORDS = frozenset(
     "va cua la co duoc cac nhung trong cho voi mot nay do thi khi da se den tu tai ve nhu cung "  # noqa: SIM905
@@ -58,9 +59,30 @@ FEATURES = (
     "dense_z_lexical_z",
     "dense_z_coverage",
     "lexical_z_coverage",
+    # The kind of answer asked for, found in the paragraph: "bao nhiêu" and a number the question
+    # does not hold; "khi nào" and a date; "ai" / "ở đâu" and a capitalised name.
+    "asks_number_has_number",
+    "asks_time_has_date",
+    "asks_person_has_name",
+    "asks_place_has_name",
 )
 _STRONGEST = ("dense_z", "lexical_z", "coverage", "article_coverage")
 RARE_IDF = 5.0  # IDF above which a word is a name or a term, not topic vocabulary
+# What a question asks for, on its folded text.
+_ASKS = (
+    re.compile(
+        r"\b(bao nhieu|bao lau|may (nguoi|ca|lan|ngay|nam|thang|gio|tuoi)|ty le|so luong)\b"
+    ),
+    re.compile(
+        r"\b(khi nao|luc nao|bao gio|nam nao|thang nao|ngay nao|thoi gian nao|thoi diem)\b"
+    ),
+    re.compile(r"\b(ai|nguoi nao)\b"),
+    re.compile(r"\b(o dau|noi nao|dia diem nao|tinh nao|nuoc nao)\b"),
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}\b|\b(?:năm|tháng|ngày|sáng|chiều|tối) \d|\b(?:19|20)\d\d\b")
+# Two or more capitalised syllables in a row, not at the start of a sentence: a name.
+_NAME = re.compile(r"(?<![.!?:] )(?<!^)\b[A-ZĐ][\w]*(?: [A-ZĐ][\w]*)+")
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,7 @@ class QuestionTerms:
     bigrams: tuple[str, ...]
     accented: tuple[tuple[str, float], ...]
     numbers: tuple[str, ...]
+    folded: str = ""
 
     @property
     def checked(self) -> list[str]:
@@ -116,6 +139,7 @@ def question_terms(
         bigrams=tuple(t for t in found if not t.startswith(ACCENTED) and "_" in t),
         accented=tuple((t, idf(t)) for t in accented if fold(t[1:]) in content),
         numbers=tuple(t for t in content if any(c.isdigit() for c in t)),
+        folded=fold(text),
     )
 
 
@@ -182,7 +206,22 @@ def pool_features(
         strong[:, 0] * strong[:, 2],
         strong[:, 1] * strong[:, 2],
     ]
-    return np.column_stack([linear, strong**2, *products])
+    return np.column_stack([linear, strong**2, *products, _answer_kinds(question, chunks)])
+
+
+def _answer_kinds(question: QuestionTerms, chunks: list[Chunk]) -> np.ndarray:
+    """Return ``(len(chunks), 4)``: the kind of answer asked for (number, date, person, place),
+    1 where the paragraph holds such a thing the question does not."""
+    asked = [bool(pattern.search(question.folded)) for pattern in _ASKS]
+    found = np.zeros((len(chunks), 4))
+    if not any(asked):
+        return found
+    known = {n.replace(",", ".") for n in _NUMBER.findall(question.folded)}
+    for row, chunk in enumerate(chunks):
+        numbers = {n.replace(",", ".") for n in _NUMBER.findall(chunk.text)} - known
+        names = bool(_NAME.search(chunk.text))
+        found[row] = [bool(numbers), bool(_DATE.search(chunk.text)), names, names]
+    return found * np.array(asked, dtype=float)
 
 
 def _evidence(question: QuestionTerms, present: np.ndarray) -> np.ndarray:
