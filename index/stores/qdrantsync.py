@@ -11,6 +11,7 @@ meta point) and the next run recounts them from the points.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import hashlib
 import logging
@@ -83,8 +84,17 @@ def connect(settings: StoreSettings) -> Any:
             else:
                 client = QdrantClient(path=settings.path or ":memory:")
             guarded(settings, client.get_collections)
+            if not _CLIENTS:
+                atexit.register(_close_clients)
             _CLIENTS[settings] = client
     return _CLIENTS[settings]
+
+
+def _close_clients() -> None:
+    """Close the clients before the interpreter tears down the modules they use."""
+    for client in _CLIENTS.values():
+        client.close()
+    _CLIENTS.clear()
 
 
 def guarded(settings: StoreSettings, call: Any, *args: Any, **kwargs: Any) -> Any:
