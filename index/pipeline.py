@@ -217,12 +217,12 @@ def mirror_index(index_dir: Path, store: StoreSettings) -> MirrorReport:
         SearchUnavailableError: Qdrant does not answer.
         RetrievalError: the counts disagree afterwards.
     """
-    from index.stores.qdrantsync import connect, mirror
+    from index.stores.qdrantsync import connect, guarded, mirror
 
     client = connect(store)
     stored = read_index(index_dir)
     try:
-        report = mirror(stored, client, store)
+        report = guarded(store, mirror, stored, client, store)
     finally:
         stored.paragraphs.close()
     logger.info(

@@ -15,7 +15,8 @@ from index.__main__ import main
 from index.pipeline import build_index, load_index
 from index.search import Searcher
 from index.settings import SettingsError, StoreSettings
-from index.stores.qdrantsync import connect, open_stored
+from index.store import read_index
+from index.stores.qdrantsync import connect, mirror, open_stored
 from tests.bot_fixtures import ask_privately, bot_running, sent_to
 from tests.conftest import FakeEmbedder
 from tests.fake_telegram import FakeTelegram
@@ -103,16 +104,16 @@ def test_migrate_copies_a_faiss_index_without_embedding_and_checks_the_counts(
 
 
 class Flaky:
-    """A Qdrant client whose calls raise while ``down`` is set."""
+    """A Qdrant client whose calls raise while ``down`` is set (or only the ``failing`` ones)."""
 
     def __init__(self, client: Any) -> None:
-        self.client, self.down = client, False
+        self.client, self.down, self.failing = client, False, set[str]()
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            if self.down:
+            if self.down or name in self.failing:
                 raise ConnectionError("connection refused")
             return method(*args, **kwargs)
 
@@ -125,6 +126,26 @@ def flaky_searcher(tiny_data: Path, tmp_path: Path) -> tuple[Searcher, Flaky]:
     build_index(tiny_data, tmp_path / "index", embedder, store=store)
     flaky = Flaky(connect(store))
     return Searcher(open_stored(flaky, store.collection), embedder), flaky
+
+
+def test_an_update_that_fails_half_way_keeps_serving_and_the_next_run_repairs_it(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    embedder, store = FakeEmbedder(), qdrant(tmp_path)
+    build_index(tiny_data, tmp_path / "index", embedder, store=store)
+    before = load_index(tmp_path / "index", embedder, store=store)
+    sorted(tiny_data.iterdir())[0].unlink()
+    build_index(tiny_data, tmp_path / "index", embedder, store=FAISS)
+    flaky = Flaky(connect(store))
+    flaky.failing = {"delete"}  # the new points are written, the old ones cannot be deleted
+    with pytest.raises(ConnectionError):
+        mirror(read_index(tmp_path / "index"), flaky, store)
+    during = Searcher(open_stored(connect(store), store.collection), embedder)
+    assert during.manifest == before.manifest
+    assert during.search("Phổ Yên xuất khẩu bao nhiêu?")
+    mirror(read_index(tmp_path / "index"), connect(store), store)  # recounts df and N
+    through_faiss = load_index(tmp_path / "index", embedder, store=FAISS)
+    same_answers(through_faiss, load_index(tmp_path / "index", embedder, store=store), QUESTIONS)
 
 
 def test_a_failing_qdrant_raises_one_clear_error_logs_once_and_recovers(
