@@ -202,3 +202,18 @@ def test_store_settings_come_from_the_environment_and_refuse_nonsense() -> None:
         StoreSettings.from_env({"VECTOR_STORE": "milvus"})
     with pytest.raises(SettingsError, match="QDRANT_SHARDS"):
         StoreSettings.from_env({"VECTOR_STORE": "qdrant", "QDRANT_SHARDS": "0"})
+
+
+def test_a_replica_sees_the_builders_update_without_reloading(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder, store = FakeEmbedder(), qdrant(tmp_path)
+    build_index(tiny_data, tmp_path / "index", embedder, store=store)
+    replica = load_index(tmp_path / "index", embedder, store=store)
+    first = sorted(tiny_data.iterdir())[0]
+    first.unlink()
+    build_index(tiny_data, tmp_path / "index", embedder, store=store)
+    monkeypatch.setattr("index.stores.qdrant.META_TTL_S", 0.0)
+    through_faiss = load_index(tmp_path / "index", embedder, store=FAISS)
+    assert replica.stored.lexical.count == through_faiss.stored.lexical.count
+    same_answers(through_faiss, replica, QUESTIONS)

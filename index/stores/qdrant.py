@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ BUCKETS = 1024
 META_ID = BUCKETS  # the point after the buckets
 DENSE, LEXICAL, COUNTS = "dense", "lexical", "counts"
 CACHED_POINTS = 5_000
+META_TTL_S = 30.0
 
 
 def term_indices(words: Iterable[str]) -> np.ndarray:
@@ -95,10 +97,28 @@ class QdrantCollection:
 
     def __init__(self, client: Any, name: str, meta: Meta) -> None:
         """Serve collection ``name`` (and ``name-terms``) of ``client``."""
-        self.client, self.name, self.terms_name, self.meta = client, name, f"{name}-terms", meta
+        self.client, self.name, self.terms_name = client, name, f"{name}-terms"
+        self._meta, self._meta_at = meta, time.monotonic()
         self._points: dict[int, Point] = {}
         self._lock = threading.Lock()
         self._failing = False
+
+    @property
+    def meta(self) -> Meta:
+        """Return N, total length and manifest, read again when older than ``META_TTL_S``.
+
+        Another process (the builder) updates the collection: a replica sees its new N and
+        mean length within ``META_TTL_S`` without reloading.
+        """
+        if time.monotonic() - self._meta_at > META_TTL_S:
+            found = self.call("retrieve", self.terms_name, [META_ID], with_payload=True)
+            if found and not found[0].payload["manifest"].get("writing"):
+                payload = found[0].payload
+                self._meta = Meta(
+                    int(payload["count"]), int(payload["total_length"]), payload["manifest"]
+                )
+            self._meta_at = time.monotonic()
+        return self._meta
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``client.<method>``; a failure becomes SearchUnavailableError, logged once.
