@@ -140,7 +140,7 @@ async def _rebuild(data: BotData, progress: BuildProgress) -> str:
     """Apply the changes and load the new index; swap it in on success. Return the report."""
     current = data.searcher
     try:
-        report, searcher = await asyncio.to_thread(_build, data, current, progress)
+        report, searcher = await asyncio.to_thread(build_and_load, data, current, progress)
     except Exception as exc:
         return _failure_text(exc, data.settings.index_dir)
     if searcher is not current:
@@ -174,8 +174,8 @@ def _failure_text(exc: Exception, index_dir: Path) -> str:
     return format_failure(None)
 
 
-def _build(
-    data: BotData, current: Searcher, progress: BuildProgress
+def build_and_load(
+    data: BotData, current: Searcher, progress: BuildProgress | None = None
 ) -> tuple[BuildReport, Searcher]:
     """Update INDEX_DIR, then load it unless nothing changed (runs in a worker thread)."""
     settings = data.settings

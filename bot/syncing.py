@@ -10,17 +10,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from bot.reindexing import build_and_load
 from bot.state import BotData, Context
 from index import (
     BuildReport,
-    EmbeddingCache,
     Fetcher,
     FetchReport,
     RetrievalError,
-    Searcher,
-    build_index,
     fetch_urls,
-    load_index,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,7 +47,7 @@ async def update_index(data: BotData) -> BuildReport:
         RetrievalError: the build failed; the old searcher keeps serving.
     """
     async with data.reindex_lock:
-        report, searcher = await asyncio.to_thread(_build, data)
+        report, searcher = await asyncio.to_thread(build_and_load, data, data.searcher)
         data.searcher = searcher
         data.pages.clear()  # buttons of older answers ask their question again
     logger.info(
@@ -76,20 +73,3 @@ async def scheduled_sync(context: Context) -> None:
     logger.info("scheduled sync of %d sources: %s", len(sources), report.line())
     for failure in report.failures:
         logger.info("scheduled sync: %s: %s", failure.url, failure.reason)
-
-
-def _build(data: BotData) -> tuple[BuildReport, Searcher]:
-    """Build into INDEX_DIR (atomic swap on disk), then load it (runs in a worker thread)."""
-    settings = data.settings
-    cache = EmbeddingCache(settings.embedding_cache)
-    try:
-        report = build_index(
-            settings.data_dir,
-            settings.index_dir,
-            data.embedder,
-            cache,
-            max_article_bytes=settings.max_article_bytes,
-        )
-    finally:
-        cache.close()
-    return report, load_index(settings.index_dir, data.embedder, data.searcher.settings)

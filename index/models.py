@@ -47,18 +47,21 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Hit:
-    """A chunk found for a query, with its fused score and highlight spans.
+    """A chunk found for a query, with its ranking score, confidence and highlight spans.
 
     Attributes:
         chunk: the paragraph, quoted verbatim.
-        score: fused score, a weighted sum of the dense and lexical z-scores over the
-            query's candidates (unbounded, typically -2..4; only its order matters).
+        score: ranking score: the fitted stage-2 ranker's ``weights · features``
+            (``index.ranker``), or, for a model without fitted weights, the stage-1 mix of
+            dense and lexical z-scores. Unbounded (typically -2..8); only the order within one
+            query means something.
         dense_score: cosine of the query and paragraph vectors, in [-1, 1].
         lexical_score: BM25 score of the paragraph for the query, >= 0 (0: no shared term).
         highlights: ``(start, end)`` character offsets into ``chunk.text`` of the words
             that matched the query, sorted and non-overlapping.
-        confidence: calibrated probability, in [0, 1], that the chunk answers the query
-            (see ``index.search``).
+        confidence: the no-answer decision's probability, in [0, 1], that the chunk answers
+            the query (``index.ranker``); ``Searcher.search`` quotes it only at or above
+            ``MIN_CONFIDENCE``.
     """
 
     chunk: Chunk

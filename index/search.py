@@ -35,6 +35,7 @@ from index.ranker import (
 from index.ranking import (
     POOL_SIZE,
     QuestionTerms,
+    article_key,
     pool_features,
     question_terms,
     term_list,
@@ -142,7 +143,7 @@ class Searcher:
         else:
             kind = model.kind(pool.plain)
             scores = rank_scores(kind, pool.features)
-            articles = [fold(c.title) or c.article_id for c in pool.chunks]
+            articles = [article_key(c) for c in pool.chunks]
             sure = confidences(kind, decision_features(pool.features, scores, articles))
         order = np.argsort(-scores, kind="stable")[:limit]
         evidence = set(pool.question.content)
