@@ -80,12 +80,22 @@ def decision_features(features: np.ndarray, scores: np.ndarray, articles: list[s
     margin of a paragraph is its score minus the best score of a paragraph from another article
     (positive only for the best article's paragraphs; a clear winner has a large one).
     """
-    margin = np.zeros(len(scores))
-    for i, article in enumerate(articles):
-        others = [s for s, a in zip(scores, articles, strict=True) if a != article]
-        margin[i] = scores[i] - max(others) if others else scores[i]
+    margin = scores - _best_of_other_articles(scores, articles)
     best_coverage = np.full(len(scores), features[:, _ARTICLE_COVERAGE].max(initial=0.0))
     return np.column_stack([scores, margin, best_coverage, features[:, _EVIDENCE_COLUMNS]])
+
+
+def _best_of_other_articles(scores: np.ndarray, articles: list[str]) -> np.ndarray:
+    """Return, per paragraph, the best score among other articles' paragraphs (0 if none)."""
+    if not len(scores):
+        return np.zeros(0)
+    keys, owner = np.unique(np.asarray(articles), return_inverse=True)
+    best = np.full(len(keys), -np.inf)
+    np.maximum.at(best, owner, scores)
+    if len(keys) == 1:
+        return np.zeros(len(scores))
+    first, second = np.argsort(-best, kind="stable")[:2]
+    return np.where(owner == first, best[second], best[first])
 
 
 def confidences(model: KindModel, decision: np.ndarray) -> np.ndarray:
