@@ -143,9 +143,7 @@ async def _rebuild(data: BotData, progress: BuildProgress) -> str:
         report, searcher = await asyncio.to_thread(build_and_load, data, current, progress)
     except Exception as exc:
         return _failure_text(exc, data.settings.index_dir)
-    if searcher is not current:
-        data.searcher = searcher
-        data.pages.clear()  # buttons of older answers ask their question again
+    swap_searcher(data, searcher)
     logger.info(
         "reindexed: %d articles, %d chunks (+%d ~%d -%d), %d skipped, %.1f s",
         report.articles,
@@ -172,6 +170,13 @@ def _failure_text(exc: Exception, index_dir: Path) -> str:
         return format_storage_failure(exc, index_dir)
     logger.error("reindex failed, the old index keeps serving", exc_info=exc)
     return format_failure(None)
+
+
+def swap_searcher(data: BotData, searcher: Searcher) -> None:
+    """Serve ``searcher`` from now on, unless it is the one serving (nothing changed)."""
+    if searcher is not data.searcher:
+        data.searcher = searcher
+        data.pages.clear()  # buttons of older answers ask their question again
 
 
 def build_and_load(

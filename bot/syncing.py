@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.reindexing import build_and_load
+from bot.reindexing import build_and_load, swap_searcher
 from bot.state import BotData, Context
 from index import (
     BuildReport,
@@ -48,8 +48,7 @@ async def update_index(data: BotData) -> BuildReport:
     """
     async with data.reindex_lock:
         report, searcher = await asyncio.to_thread(build_and_load, data, data.searcher)
-        data.searcher = searcher
-        data.pages.clear()  # buttons of older answers ask their question again
+        swap_searcher(data, searcher)
     logger.info(
         "index updated: %d articles, %d chunks (+%d ~%d -%d) in %.1f s",
         report.articles,
