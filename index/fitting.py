@@ -31,7 +31,7 @@ from index.evaluation import (
     read_questions,
     read_unanswerable,
 )
-from index.ranker import DECISION_FEATURES, decision_features
+from index.ranker import DECISION_FEATURES, decision_features, spread_articles
 from index.ranking import FEATURES, article_key
 from index.search import Searcher
 
@@ -101,7 +101,7 @@ def decision_rows(
     """Return (decision features, labels, sample weights) of each question's top hits."""
     rows, labels, owners = [], [], []
     for n, ex in enumerate(examples):
-        scores = ex.features @ rank
+        scores = spread_articles(ex.features @ rank, list(ex.articles))
         top = np.argsort(-scores, kind="stable")[:depth]
         decided = decision_features(ex.features, scores, list(ex.articles))[top]
         for row, i in zip(decided, top, strict=True):

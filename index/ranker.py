@@ -44,6 +44,9 @@ DECISION_EVIDENCE = (
 DECISION_FEATURES = ("score", "margin", "best_article_coverage", *DECISION_EVIDENCE)
 _EVIDENCE_COLUMNS = [FEATURES.index(name) for name in DECISION_EVIDENCE]
 _ARTICLE_COVERAGE = FEATURES.index("article_coverage")
+# 4-fold CV on news-dev + dev (by article): 0.1-0.3 lift news-dev R@5 by 0.003 and dev by 0.002;
+# 1.0 costs 0.01 (right answers are often a sibling of the best paragraph).
+ARTICLE_PENALTY = 0.15
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,43 @@ class RankingModel:
         return self.plain if plain else self.accented
 
 
-def rank_scores(model: KindModel, features: np.ndarray) -> np.ndarray:
-    """Return ranking scores, shape ``(n,)``, of a pool's ``(n, len(FEATURES))`` features."""
-    return features @ model.rank
+def rank_scores(model: KindModel, features: np.ndarray, articles: list[str]) -> np.ndarray:
+    """Return ranking scores, shape ``(n,)``, of a pool's ``(n, len(FEATURES))`` features.
+
+    ``articles`` gives each row's article (``index.ranking.article_key``): the scores are
+    spread over articles by :func:`spread_articles`.
+    """
+    return spread_articles(features @ model.rank, articles)
+
+
+def spread_articles(
+    scores: np.ndarray, articles: list[str], penalty: float = ARTICLE_PENALTY
+) -> np.ndarray:
+    """Lower each score by ``penalty`` standard deviations per better paragraph of its article.
+
+    A vague question often draws several paragraphs of one wrong article to the top; a mild
+    penalty on an article's second, third... paragraph lets other articles in. The best
+    paragraph of every article keeps its score, so the order of articles does not change.
+
+    Args:
+        scores: linear ranking scores, shape ``(n,)``.
+        articles: the article of each row, length ``n``.
+        penalty: in standard deviations of ``scores`` per better-scored sibling.
+
+    Returns:
+        The spread scores, shape ``(n,)``.
+    """
+    if len(scores) < 2 or penalty == 0:
+        return scores
+    order = np.argsort(-scores, kind="stable")
+    owner = np.unique(np.asarray(articles)[order], return_inverse=True)[1]
+    grouped = np.argsort(owner, kind="stable")  # each article's rows, best first
+    counts = np.bincount(owner)
+    before = np.empty(len(order), dtype=np.int64)
+    before[grouped] = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+    spread = scores.astype(np.float64)
+    spread[order] -= penalty * float(scores.std()) * before
+    return spread
 
 
 def decision_features(features: np.ndarray, scores: np.ndarray, articles: list[str]) -> np.ndarray:

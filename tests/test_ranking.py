@@ -8,7 +8,7 @@ import pytest
 
 from index import EmbeddingCache, Searcher, SearchSettings, build_index, load_index
 from index.accents import restore_diacritics
-from index.ranker import FITTED_FILE, RankingModel, load_ranking_model
+from index.ranker import FITTED_FILE, RankingModel, load_ranking_model, spread_articles
 from index.stores.bm25 import Bm25Store
 from index.text import accent_variants
 from tests.conftest import FakeEmbedder
@@ -87,6 +87,20 @@ def test_confidence_is_a_probability_and_hits_are_best_first(news_searcher: Sear
     hits = news_searcher.rank("xuất khẩu gạo", 5)
     assert all(0.0 <= h.confidence <= 1.0 for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_a_close_paragraph_of_another_article_passes_a_second_one_of_the_same() -> None:
+    scores = np.array([1.0, 0.5, 0.49, 0.0])
+    spread = spread_articles(scores, ["lũ", "lũ", "gạo", "giá"])
+    assert list(np.argsort(-spread)) == [0, 2, 1, 3]
+    # Each article's best paragraph keeps its score: the order of articles is unchanged.
+    assert spread[[0, 2, 3]].tolist() == scores[[0, 2, 3]].tolist()
+
+
+def test_a_clear_winner_from_the_same_article_keeps_its_place() -> None:
+    scores = np.array([1.0, 0.9, 0.1, 0.0])
+    spread = spread_articles(scores, ["lũ", "lũ", "gạo", "giá"])
+    assert list(np.argsort(-spread)) == [0, 1, 2, 3]
 
 
 def test_diacritics_are_put_back_from_the_archive_spelling() -> None:
