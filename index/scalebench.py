@@ -23,11 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from index.bench import Figure, dir_size_mb, percentiles_ms, rss_mb, sample_queries, time_calls
+from index.bundled import bundled_fingerprint
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, ProgressFn, SentenceTransformerEmbedder
 from index.embedworker import ChildProcessEmbedder
 from index.fastquery import load_engine_queries
 from index.pipeline import build_index, load_index
+from index.ranker import load_ranking_model
+from index.search import SearchSettings
 from index.text import tokenize
 
 DEFAULT_NEWS_SCALE = Path("../shared/eval/news-scale/corpus.jsonl.gz")
@@ -77,6 +80,15 @@ class HashingEmbedder:
         if progress:
             progress(len(texts))
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def serving_settings() -> SearchSettings:
+    """Return search settings with the bundled model's stage-2 weights.
+
+    Hashed passages have no fitted ranker of their own; the bundled model's weights make a
+    hashed index pay the same second stage as the bot (its ordering is meaningless here).
+    """
+    return SearchSettings(ranking=load_ranking_model(bundled_fingerprint()))
 
 
 def make_embedder(kind: str, threads: int | None = None, child: bool = False) -> Embedder:
@@ -164,7 +176,7 @@ def probe(work: str, kind: str) -> None:
     root = Path(work)
     questions = json.loads((root / "questions.json").read_text(encoding="utf-8"))
     embedder = make_embedder(kind, threads=1, child=True)
-    searcher = load_index(root / "index", embedder)
+    searcher = load_index(root / "index", embedder, serving_settings())
     searcher.search(questions[0])
     p50, p95 = percentiles_ms(time_calls([partial(searcher.search, q) for q in questions]))
     serving, _ = rss_mb()

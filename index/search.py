@@ -176,6 +176,8 @@ class Searcher:
         k = min(self.settings.candidates, self.stored.dense.count)
         one_trip = getattr(self.stored.dense, "candidates", None)
         lexical_hits = None if one_trip else lexical_index.search(text, k)
+        # Most of the pool comes from the lexical list: read those paragraphs meanwhile too.
+        known = {} if lexical_hits is None else self._paragraphs(lexical_hits.ids.tolist(), {})
         wanted = term_list(text) + (term_list(spelled) if spelled else [])
         question = question_terms(
             text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
@@ -194,7 +196,7 @@ class Searcher:
         dense_z, lexical_z = _zscores(dense), _zscores(lexical)
         fused = weight * dense_z + (1 - weight) * lexical_z
         keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
-        chunks = self.stored.paragraphs.get(ids[keep].tolist())
+        chunks = list(self._paragraphs(ids[keep].tolist(), known).values())
         ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
         presence = lexical_index.presence(ids[keep], question.checked)
         features = pool_features(
@@ -223,6 +225,12 @@ class Searcher:
     def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
         return self.stored.paragraphs.at(chunk.article_id, chunk.position + step)
+
+    def _paragraphs(self, ids: list[int], known: dict[int, Chunk]) -> dict[int, Chunk]:
+        """Return id -> chunk for ``ids`` in their order, reading only those not ``known``."""
+        missing = [i for i in ids if i not in known]
+        read = dict(zip(missing, self.stored.paragraphs.get(missing), strict=True))
+        return {i: known[i] if i in known else read[i] for i in ids}
 
     def _hit(self, pool: Pool, row: int, score: float, sure: float, evidence: set[str]) -> Hit:
         chunk = pool.chunks[row]
