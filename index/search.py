@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.accents import restore_diacritics
+from index.chat import write_out
 from index.embedding import Embedder
 from index.models import Chunk, Hit
 from index.ranker import (
@@ -163,7 +164,7 @@ class Searcher:
                 by default the embedder embeds it, with diacritics put back when the question
                 was typed without them.
         """
-        text = canonical_text(query)
+        text = write_out(canonical_text(query))
         if not tokenize(text) or not self.stored.dense.count:
             return None
         plain = _plain(text)
@@ -216,8 +217,9 @@ class Searcher:
         )
 
     def dense_text(self, query: str) -> str:
-        """Return the text embedded for ``query``: diacritics put back if it was typed without."""
-        text = canonical_text(query)
+        """Return the text embedded for ``query``: chat abbreviations written out
+        (``index.chat``), diacritics put back if it was typed without."""
+        text = write_out(canonical_text(query))
         if not _plain(text):
             return text
         return restore_diacritics(text, self.stored.lexical.document_frequencies)
