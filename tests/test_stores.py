@@ -142,3 +142,20 @@ def test_bm25_top_k_equals_scoring_every_paragraph_even_where_common_words_are_s
             assert np.allclose(found.scores, best, rtol=1e-5), (query, k)
             assert np.allclose(expected[found.ids], found.scores, rtol=1e-5)
             assert np.allclose(store.score(found.ids, query), found.scores, rtol=1e-5)
+
+
+def test_bm25_with_removed_paragraphs_ranks_like_an_index_of_the_rest() -> None:
+    rng = np.random.default_rng(11)
+    common = ["của", "và", "là", "có", "được", "trong", "người", "năm"]
+    texts = [" ".join([*rng.choice(common, 20), f"Xã{i % 40}"]) for i in range(1_000)]
+    store = Bm25Store.build(np.arange(len(texts)), texts)
+    removed = np.arange(0, 1_000, 3)
+    store.remove(removed)
+    live = np.setdiff1d(np.arange(len(texts)), removed)
+    for query in ["Xã7 của người", "Xã12 năm và có"]:
+        expected = exact_bm25([texts[i] for i in live], query)
+        found = store.search(query, 10)
+        assert not np.isin(found.ids, removed).any()
+        assert np.allclose(found.scores, np.sort(expected)[::-1][:10], rtol=1e-5)
+        assert np.allclose(store.score(live, query), expected, rtol=1e-5)
+    assert store.document_frequencies(["xa7"]) == {"xa7": len([i for i in live if i % 40 == 7])}

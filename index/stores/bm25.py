@@ -100,6 +100,7 @@ class Bm25Store:
         total = np.zeros(len(wanted))
         for (holders, counts), idf in zip(found.postings, found.idf, strict=True):
             total += self._lookup(holders, counts, wanted, idf)
+        total[np.isin(wanted, self.removed)] = 0.0
         out = np.zeros(len(ids), np.float32)
         out[inside] = total
         return out
@@ -107,13 +108,13 @@ class Bm25Store:
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """Return how many live paragraphs contain each index term (0 for unknown terms)."""
         wanted = list(dict.fromkeys(terms))
-        return {t: len(ids) for t, (ids, _) in zip(wanted, self._postings(wanted), strict=True)}
+        return {t: live for t, (_, _, live) in zip(wanted, self._postings(wanted), strict=True)}
 
     def presence(self, ids: np.ndarray, terms: list[str]) -> np.ndarray:
         """Return whether each paragraph of ``ids`` holds each term, ``(len(ids), len(terms))``."""
         ids = np.asarray(ids, ID_DTYPE)
         found = np.zeros((len(ids), len(terms)), dtype=bool)
-        for column, (holders, _) in enumerate(self._postings(list(terms))):
+        for column, (holders, _, _) in enumerate(self._postings(list(terms))):
             if len(holders):
                 # Postings list ids in ascending order (base, then the newer delta).
                 at = np.minimum(np.searchsorted(holders, ids), len(holders) - 1)
@@ -186,8 +187,13 @@ class Bm25Store:
         self._norm = self.k1 * (1 - self.b + self.b * self._lengths / self._average)
         self._last = None
 
-    def _postings(self, query_terms: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Return the live (ids, counts) of each term over both segments."""
+    def _postings(self, query_terms: list[str]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        """Return (ids, counts, live count) of each term over both segments.
+
+        The ids still include removed paragraphs (tombstones are only dropped when the base
+        is merged): filtering every posting of a common term costs as much as scoring it, so
+        removed ids are zeroed in the scores instead and only counted out of the frequencies.
+        """
         hashes = term_hashes(query_terms)
         found = []
         for (ids_a, tf_a), (ids_b, tf_b) in zip(
@@ -195,21 +201,28 @@ class Bm25Store:
         ):
             ids = np.concatenate([ids_a, ids_b]) if len(ids_b) else ids_a
             counts = np.concatenate([tf_a, tf_b]) if len(ids_b) else tf_a
-            if len(self.removed):
-                live = self._lengths[ids] > 0
-                ids, counts = ids[live], counts[live]
-            found.append((ids, counts))
+            found.append((ids, counts, len(ids) - self._removed_among(ids_a)))
         return found
+
+    def _removed_among(self, ids: np.ndarray) -> int:
+        """Return how many of the ascending ``ids`` are tombstoned (only base ids are)."""
+        if not len(self.removed) or not len(ids):
+            return 0
+        at = np.minimum(np.searchsorted(ids, self.removed), len(ids) - 1)
+        return int(np.count_nonzero(ids[at] == self.removed))
 
     def _terms(self, query: str) -> _Terms:
         """Return the live postings and idf of ``query``'s terms; cached for one query."""
         with self._lock:
             if self._last is not None and self._last[0] == query:
                 return self._last[1]
-        postings = [p for p in self._postings(list(dict.fromkeys(terms(query)))) if len(p[0])]
-        postings.sort(key=lambda p: len(p[0]))
-        sizes = np.array([len(ids) for ids, _ in postings], np.float64)
-        found = _Terms(postings, np.log1p((self._count - sizes + 0.5) / (sizes + 0.5)))
+        found_terms = self._postings(list(dict.fromkeys(terms(query))))
+        live = sorted((p for p in found_terms if p[2]), key=lambda p: p[2])
+        sizes = np.array([p[2] for p in live], np.float64)
+        found = _Terms(
+            [(ids, counts) for ids, counts, _ in live],
+            np.log1p((self._count - sizes + 0.5) / (sizes + 0.5)),
+        )
         with self._lock:
             self._last = (query, found)
         return found
@@ -274,7 +287,9 @@ class Bm25Store:
         tf = np.concatenate([counts for _, counts in part]).astype(np.float64)
         weights = np.repeat(found.idf[start:stop] * (self.k1 + 1), sizes) * tf
         weights /= tf + self._norm[ids]
-        return np.bincount(ids, weights, len(self._lengths))
+        scores = np.bincount(ids, weights, len(self._lengths))
+        scores[self.removed] = 0.0
+        return scores
 
     def _lookup(
         self, holders: np.ndarray, counts: np.ndarray, ids: np.ndarray, idf: float
