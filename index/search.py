@@ -43,6 +43,7 @@ from index.ranking import (
     term_list,
 )
 from index.store import Manifest, StoredIndex
+from index.stores.base import ID_DTYPE, Scored
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ COVERAGE_ONLY = (10.0, -6.0)
 # PyTorch release the interpreter lock): ~22 ms of encoding overlaps ~7 ms of BM25 and terms.
 # Two workers: the bot's concurrent questions queue on the engine's own lock anyway.
 _ENCODING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-encoding")
+NO_HITS = Scored(np.zeros(0, ID_DTYPE), np.zeros(0, np.float32))
 
 
 @dataclass(frozen=True)
@@ -175,10 +177,10 @@ class Searcher:
             encoding = _ENCODING.submit(self.embedder.embed_query, spelled or text)
         # The lexical side needs no vector: it runs while the question is encoded.
         k = min(self.settings.candidates, self.stored.dense.count)
-        one_trip = getattr(self.stored.dense, "candidates", None)
-        lexical_hits = None if one_trip else lexical_index.search(text, k)
+        both = getattr(self.stored.dense, "candidates", None)  # one round trip (Qdrant)
+        lexical_hits = lexical_index.search(text, k) if both is None else NO_HITS
         # Most of the pool comes from the lexical list: read those paragraphs meanwhile too.
-        known = {} if lexical_hits is None else self._paragraphs(lexical_hits.ids.tolist(), {})
+        known = self._paragraphs(lexical_hits.ids.tolist(), {})
         wanted = term_list(text) + (term_list(spelled) if spelled else [])
         question = question_terms(
             text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
@@ -186,10 +188,9 @@ class Searcher:
         if encoding is not None:
             vector = encoding.result()
         vector = np.asarray(vector, dtype=np.float32)
-        if one_trip is not None:  # a store answering both legs in one round trip (Qdrant)
-            ids, dense, lexical = one_trip(text, vector, k)
+        if both is not None:
+            ids, dense, lexical = both(text, vector, k)
         else:
-            assert lexical_hits is not None
             ids = np.union1d(self.stored.dense.search(vector, k).ids, lexical_hits.ids)
             dense = self.stored.dense.score(ids, vector)
             lexical = lexical_index.score(ids, text)
