@@ -209,7 +209,7 @@ def probe(work: str, kind: str) -> None:
             getattr(embedder, "child_peak_mb", 0.0),
             "MiB",
         ),
-        "add one article as the bot does (child process started, update, reload)": (
+        "add one article as the bot does (embedding, update, reload)": (
             add_one_bot,
             "s",
         ),
