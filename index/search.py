@@ -43,7 +43,7 @@ from index.ranking import (
     term_list,
 )
 from index.store import Manifest, StoredIndex
-from index.stores.base import ID_DTYPE, Scored
+from index.stores.base import ID_DTYPE, LexicalStore, Scored
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class Searcher:
         else:
             ids = np.union1d(self.stored.dense.search(vector, k).ids, lexical_hits.ids)
             dense = self.stored.dense.score(ids, vector)
-            lexical = lexical_index.score(ids, text)
+            lexical = _lexical_scores(ids, lexical_hits, lexical_index, text)
         weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
         dense_z, lexical_z = _zscores(dense), _zscores(lexical)
         fused = weight * dense_z + (1 - weight) * lexical_z
@@ -252,6 +252,20 @@ class Searcher:
             highlights=highlights,
             confidence=sure,
         )
+
+
+def _lexical_scores(
+    ids: np.ndarray, hits: Scored, lexical_index: LexicalStore, text: str
+) -> np.ndarray:
+    """Return the BM25 of each of the ascending ``ids``: known for ``hits``, looked up else."""
+    at = np.minimum(np.searchsorted(ids, hits.ids), len(ids) - 1)
+    out = np.zeros(len(ids), np.float32)
+    out[at] = hits.scores
+    rest = np.ones(len(ids), dtype=bool)
+    rest[at] = False
+    if rest.any():
+        out[rest] = lexical_index.score(ids[rest], text)
+    return out
 
 
 def _plain(text: str) -> bool:
