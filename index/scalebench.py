@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import threading
 import time
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -62,29 +64,45 @@ class HashingEmbedder:
     fingerprint = "bench-hashing-v1"
     dim = 384
 
-    def __init__(self) -> None:
-        """Load the query engine."""
+    def __init__(self, child: bool = False) -> None:
+        """Load the query engine; ``child``: hash bulk passages in a child process.
+
+        A bot embeds bulk passages in a child process (``ChildProcessEmbedder``), leaving the
+        serving process's interpreter lock to questions; ``child`` does the same with hashing.
+        """
         self._engine = load_engine_queries()
         self._passages = load_engine_passages()
+        self._child = child
 
     def embed_query(self, text: str) -> np.ndarray:
         """Return the engine's vector of a question (a hashed one without the engine)."""
         if self._engine is not None:
             return self._engine.embed_query(text)
-        return self.embed_chunks([text])[0]
+        return hashed_vectors([text], self.dim)[0]
 
     def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Return one unit vector per text (the engine's for a small update)."""
         if self._passages is not None and len(texts) <= ENGINE_PASSAGES:
             return self._passages.embed_chunks(texts, progress)
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for row, text in enumerate(texts):
-            for token in tokenize(text):
-                out[row, zlib.crc32(token.encode()) % self.dim] += 1.0
-        out[:, 0] += 1e-3
+        if self._child:
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(1, mp_context=spawn) as child:
+                out = child.submit(hashed_vectors, list(texts), self.dim).result()
+        else:
+            out = hashed_vectors(texts, self.dim)
         if progress:
             progress(len(texts))
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+        return out
+
+
+def hashed_vectors(texts: Sequence[str], dim: int) -> np.ndarray:
+    """Return unit vectors of hashed bags of syllables, shape ``(len(texts), dim)``."""
+    out = np.zeros((len(texts), dim), np.float32)
+    for row, text in enumerate(texts):
+        for token in tokenize(text):
+            out[row, zlib.crc32(token.encode()) % dim] += 1.0
+    out[:, 0] += 1e-3
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
 def serving_settings() -> SearchSettings:
@@ -102,7 +120,7 @@ def make_embedder(kind: str, threads: int | None = None, child: bool = False) ->
     ``child``: passages in a child process, as the bot embeds them.
     """
     if kind == "hashing":
-        return HashingEmbedder()
+        return HashingEmbedder(child=child)
     if child:
         return ChildProcessEmbedder(threads=threads)
     return SentenceTransformerEmbedder(threads=threads)
