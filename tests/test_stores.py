@@ -90,3 +90,72 @@ def test_bm25_store_round_trips(tmp_path: Path) -> None:
     assert np.allclose(
         again.score(np.array([0, 1, 5]), query), store.score(np.array([0, 1, 5]), query)
     )
+
+
+def exact_bm25(texts: list[str], query: str, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
+    """BM25 of every text, term by term, as the module docstring defines it."""
+    from collections import Counter
+
+    from index.lexical import terms
+
+    bags = [Counter(terms(t)) for t in texts]
+    lengths = np.array([sum(bag.values()) for bag in bags], float)
+    average = lengths.mean()
+    scores = np.zeros(len(texts))
+    for term in dict.fromkeys(terms(query)):
+        df = sum(term in bag for bag in bags)
+        if not df:
+            continue
+        idf = np.log1p((len(texts) - df + 0.5) / (df + 0.5))
+        tf = np.array([bag[term] for bag in bags], float)
+        scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / average))
+    return scores
+
+
+def test_bm25_top_k_equals_scoring_every_paragraph_even_where_common_words_are_skipped() -> None:
+    rng = np.random.default_rng(7)
+    common = [
+        "của",
+        "và",
+        "là",
+        "có",
+        "được",
+        "trong",
+        "người",
+        "năm",
+        "này",
+        "cho",
+        "với",
+        "các",
+        "những",
+        "một",
+        "đã",
+    ]
+    rare = [f"Phường{i} Quận{i % 13}" for i in range(300)]
+    texts = [" ".join([*rng.choice(common, 30), *rng.choice(rare, 2)]) for _ in range(2_000)]
+    store = Bm25Store.build(np.arange(len(texts)), texts)
+    for query in ["Phường12 của các người được", "Quận3 và là năm", "có Phường7 Phường8"]:
+        expected = exact_bm25(texts, query)
+        for k in (1, 5, 40):
+            found = store.search(query, k)
+            best = np.sort(expected)[::-1][:k]
+            assert np.allclose(found.scores, best, rtol=1e-5), (query, k)
+            assert np.allclose(expected[found.ids], found.scores, rtol=1e-5)
+            assert np.allclose(store.score(found.ids, query), found.scores, rtol=1e-5)
+
+
+def test_bm25_with_removed_paragraphs_ranks_like_an_index_of_the_rest() -> None:
+    rng = np.random.default_rng(11)
+    common = ["của", "và", "là", "có", "được", "trong", "người", "năm"]
+    texts = [" ".join([*rng.choice(common, 20), f"Xã{i % 40}"]) for i in range(1_000)]
+    store = Bm25Store.build(np.arange(len(texts)), texts)
+    removed = np.arange(0, 1_000, 3)
+    store.remove(removed)
+    live = np.setdiff1d(np.arange(len(texts)), removed)
+    for query in ["Xã7 của người", "Xã12 năm và có"]:
+        expected = exact_bm25([texts[i] for i in live], query)
+        found = store.search(query, 10)
+        assert not np.isin(found.ids, removed).any()
+        assert np.allclose(found.scores, np.sort(expected)[::-1][:10], rtol=1e-5)
+        assert np.allclose(store.score(live, query), expected, rtol=1e-5)
+    assert store.document_frequencies(["xa7"]) == {"xa7": len([i for i in live if i % 40 == 7])}
