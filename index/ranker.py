@@ -7,7 +7,8 @@ and the file records the command, the data and the cross-validated figures.
 
 * Ranking score: ``weights · features`` (:data:`index.ranking.FEATURES`), fitted as a pairwise
   logistic model (RankNet, linear): the positive paragraph of a question should outscore each
-  other candidate. Unbounded; only the order within one question means something.
+  other candidate, then spread over articles (:func:`spread_articles`). Unbounded; only the
+  order within one question means something.
 * Confidence: ``sigmoid(weights · decision_features + bias)``, in [0, 1], the fitted probability
   that a quoted paragraph answers the question. Fitted on paragraphs that answer (positives of
   answerable questions) against the ones quoted for questions whose article is missing.
