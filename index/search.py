@@ -43,7 +43,7 @@ from index.ranking import (
     term_list,
 )
 from index.store import Manifest, StoredIndex
-from index.stores.base import ID_DTYPE, LexicalStore, Scored
+from index.stores.base import LexicalStore, Scored
 from index.text import canonical_text, fold, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ COVERAGE_ONLY = (10.0, -6.0)
 # PyTorch release the interpreter lock): ~22 ms of encoding overlaps ~7 ms of BM25 and terms.
 # Two workers: the bot's concurrent questions queue on the engine's own lock anyway.
 _ENCODING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-encoding")
-NO_HITS = Scored(np.zeros(0, ID_DTYPE), np.zeros(0, np.float32))
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ class Searcher:
         # The lexical side needs no vector: it runs while the question is encoded.
         k = min(self.settings.candidates, self.stored.dense.count)
         both = getattr(self.stored.dense, "candidates", None)  # one round trip (Qdrant)
-        lexical_hits = lexical_index.search(text, k) if both is None else NO_HITS
+        lexical_hits = lexical_index.search(text, k) if both is None else Scored.empty()
         # Most of the pool comes from the lexical list: read those paragraphs meanwhile too.
         known = self._paragraphs(lexical_hits.ids.tolist(), {})
         wanted = term_list(text) + (term_list(spelled) if spelled else [])

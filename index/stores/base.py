@@ -21,6 +21,14 @@ from index.models import Chunk
 ID_DTYPE = np.int64
 
 
+def positions(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Return the index of each needle in the ascending ``haystack``, or -1 when absent."""
+    if not len(haystack):
+        return np.full(len(needles), -1, np.int64)
+    where = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return np.where(haystack[where] == needles, where, -1)
+
+
 @dataclass(frozen=True)
 class Scored:
     """Candidates of one query, best first.

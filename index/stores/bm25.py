@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from index.lexical import terms
-from index.stores.base import ID_DTYPE, Scored
+from index.stores.base import ID_DTYPE, Scored, positions
 from index.stores.postings import ARRAYS, Postings, merge, term_hashes
 
 DEFAULT_K1 = 1.2
@@ -84,7 +84,7 @@ class Bm25Store:
         """Return up to ``k`` paragraphs with BM25 > 0 for ``query``, best first (exact top k)."""
         found = self._terms(query)
         if not found.postings or k <= 0:
-            return Scored(np.zeros(0, ID_DTYPE), np.zeros(0, np.float32))
+            return Scored.empty()
         hits, scores = self._top(found, k)
         by_id = np.argsort(hits)  # ties: lower id first, as with a full scan
         hits, scores = hits[by_id], scores[by_id]
@@ -115,10 +115,8 @@ class Bm25Store:
         ids = np.asarray(ids, ID_DTYPE)
         found = np.zeros((len(ids), len(terms)), dtype=bool)
         for column, (holders, _, _) in enumerate(self._postings(list(terms))):
-            if len(holders):
-                # Postings list ids in ascending order (base, then the newer delta).
-                at = np.minimum(np.searchsorted(holders, ids), len(holders) - 1)
-                found[:, column] = holders[at] == ids
+            # Postings list ids in ascending order (base, then the newer delta).
+            found[:, column] = positions(holders, ids) >= 0
         return found
 
     def add(self, ids: np.ndarray, texts: list[str]) -> None:
@@ -206,10 +204,7 @@ class Bm25Store:
 
     def _removed_among(self, ids: np.ndarray) -> int:
         """Return how many of the ascending ``ids`` are tombstoned (only base ids are)."""
-        if not len(self.removed) or not len(ids):
-            return 0
-        at = np.minimum(np.searchsorted(ids, self.removed), len(ids) - 1)
-        return int(np.count_nonzero(ids[at] == self.removed))
+        return int(np.count_nonzero(positions(ids, self.removed) >= 0))
 
     def _terms(self, query: str) -> _Terms:
         """Return the live postings and idf of ``query``'s terms; cached for one query."""
@@ -295,8 +290,7 @@ class Bm25Store:
         self, holders: np.ndarray, counts: np.ndarray, ids: np.ndarray, idf: float
     ) -> np.ndarray:
         """Return one term's BM25 for each of ``ids`` (0 where the paragraph lacks it)."""
-        at = np.searchsorted(holders, ids)
-        at[at == len(holders)] = 0
-        held = holders[at] == ids
-        tf = np.where(held, counts[at], 0).astype(np.float64)
+        at = positions(holders, ids)
+        tf = np.zeros(len(ids))
+        tf[at >= 0] = counts[at[at >= 0]]
         return idf * (self.k1 + 1) * tf / (tf + self._norm[ids])

@@ -16,7 +16,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from index.stores.base import ID_DTYPE, Scored
+from index.stores.base import ID_DTYPE, Scored, positions
 
 # Exact search up to this many vectors, HNSW above: on 2 cores exact search costs ~0.25 ms per
 # 1,000 vectors (p95 26.6 ms at 100,000; HNSW 2.4 ms), so the 5 ms budget ends near 20,000.
@@ -141,8 +141,8 @@ class FaissDenseStore:
         """Return the stored vectors of ``ids``, shape ``(len(ids), dim)``."""
         ids = np.asarray(ids, ID_DTYPE)
         out = np.empty((len(ids), self.dim), np.float32)
-        in_delta = _positions(self.delta_ids, ids)
-        in_base = _positions(self.base_ids, ids)
+        in_delta = positions(self.delta_ids, ids)
+        in_base = positions(self.base_ids, ids)
         if np.any((in_delta < 0) & (in_base < 0)):
             raise KeyError(f"ids not in the dense store: {ids[(in_delta < 0) & (in_base < 0)]}")
         out[in_delta >= 0] = self.delta[in_delta[in_delta >= 0]]
@@ -168,9 +168,9 @@ class FaissDenseStore:
         ids = np.unique(np.asarray(ids, ID_DTYPE))
         if not len(ids):
             return
-        keep = _positions(ids, self.delta_ids) < 0
+        keep = positions(ids, self.delta_ids) < 0
         self.delta_ids, self.delta = self.delta_ids[keep], self.delta[keep]
-        gone = np.setdiff1d(ids[_positions(self.base_ids, ids) >= 0], self.removed)
+        gone = np.setdiff1d(ids[positions(self.base_ids, ids) >= 0], self.removed)
         if len(gone):
             self.removed = np.union1d(self.removed, gone)
             if len(self.removed) > COMPACT_SHARE * len(self.base_ids):
@@ -216,7 +216,7 @@ class FaissDenseStore:
 
     def _fold(self, compact: bool = False) -> None:
         """Move the delta into the base; rebuild the base without tombstones if ``compact``."""
-        live = _positions(self.removed, self.base_ids) < 0
+        live = positions(self.removed, self.base_ids) < 0
         if compact or (self.base.ntotal + len(self.delta_ids) > APPROXIMATE_ABOVE) != isinstance(
             self.base, faiss.IndexHNSW
         ):
@@ -242,17 +242,9 @@ class FaissDenseStore:
         )
         if hnsw:
             params.efSearch = HNSW_EF_SEARCH
-        allowed = _positions(self.removed, self.base_ids) < 0
+        allowed = positions(self.removed, self.base_ids) < 0
         # The selector reads the bitmap in place: keep it alive as long as the parameters.
         self._bitmap = np.packbits(allowed, bitorder="little")
         self._selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(self._bitmap))
         params.sel = self._selector
         return params
-
-
-def _positions(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """Return the index of each needle in the ascending ``haystack``, or -1 when absent."""
-    if not len(haystack):
-        return np.full(len(needles), -1, np.int64)
-    where = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
-    return np.where(haystack[where] == needles, where, -1)
