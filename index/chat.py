@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from index.text import fold
+from index.text import fold, is_plain
 
 ANYWHERE = {
     "ko": "không",
@@ -51,7 +51,7 @@ def write_out(question: str) -> str:
     words = list(_WORD.finditer(question))
     if not words:
         return question
-    plain = fold(question) == question.lower()
+    plain = is_plain(question)
     last = words[-1]
     out, end = [], 0
     for word in words:

@@ -44,7 +44,7 @@ from index.ranking import (
 )
 from index.store import Manifest, StoredIndex
 from index.stores.base import LexicalStore, Scored
-from index.text import canonical_text, fold, token_spans, tokenize
+from index.text import canonical_text, is_plain, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +168,9 @@ class Searcher:
         text = write_out(canonical_text(query))
         if not tokenize(text) or not self.stored.dense.count:
             return None
-        plain = _plain(text)
+        plain = is_plain(text)
         lexical_index = self.stored.lexical
-        spelled = self.dense_text(text) if plain else None
+        spelled = restore_diacritics(text, lexical_index.document_frequencies) if plain else None
         encoding: Future[np.ndarray] | None = None
         if vector is None:
             encoding = _ENCODING.submit(self.embedder.embed_query, spelled or text)
@@ -220,7 +220,7 @@ class Searcher:
         """Return the text embedded for ``query``: chat abbreviations written out
         (``index.chat``), diacritics put back if it was typed without."""
         text = write_out(canonical_text(query))
-        if not _plain(text):
+        if not is_plain(text):
             return text
         return restore_diacritics(text, self.stored.lexical.document_frequencies)
 
@@ -265,11 +265,6 @@ def _lexical_scores(
     if rest.any():
         out[rest] = lexical_index.score(ids[rest], text)
     return out
-
-
-def _plain(text: str) -> bool:
-    """Tell whether a query was typed without any Vietnamese diacritic."""
-    return fold(text) == text.lower()
 
 
 def _zscores(values: np.ndarray) -> np.ndarray:

@@ -153,6 +153,11 @@ def fold(text: str) -> str:
     return "".join(_fold_char(char) for char in normalize_text(text))
 
 
+def is_plain(text: str) -> bool:
+    """Tell whether ``text`` was typed without any Vietnamese diacritic (nor đ)."""
+    return fold(text) == text.lower()
+
+
 def tokenize(text: str) -> list[str]:
     """Return the folded tokens of ``text`` for lexical retrieval.
 
