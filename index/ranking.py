@@ -179,17 +179,18 @@ def pool_features(
     joint = _evidence(question, unions)
     rare = question.idf > RARE_IDF
     missing_rare = (rare & ~unions[:, : len(question.content)]).sum(axis=1) / max(rare.sum(), 1)
+    sizes = np.bincount(group, minlength=len(unions))
     article = np.column_stack(
         [
             _group_max(first_stage, group, len(unions)),
             joint[group, 0],
-            np.log1p(np.bincount(group))[group],
+            np.log1p(sizes)[group],
             _group_max(lexical_z, group, len(unions)),
             _group_max(dense_z, group, len(unions)),
             joint[group, 1],
             joint[group, 2],
             missing_rare[group],
-            (np.bincount(group, lexical_z) / np.bincount(group))[group],
+            (np.bincount(group, lexical_z, len(unions)) / sizes)[group],
             np.bincount(group, lexical_rank < _LEXICAL_TOP)[group] / 3,
         ]
     ).reshape(len(chunks), 10)
