@@ -45,6 +45,8 @@ class ParagraphStore:
         Raises:
             KeyError: an id is not a paragraph of this generation.
         """
+        if not ids:
+            return []
         marks = ",".join("?" * len(ids))
         with self._lock:
             rows = dict(
