@@ -1,6 +1,6 @@
-"""/reindex and REINDEX_EVERY: apply data/'s changes to the index in a thread, swap the searcher.
+"""/reindex and REINDEX_EVERY: apply data/'s changes to the index in a child, swap the searcher.
 
-``build_index`` applies only the difference (added, changed, removed articles) and commits it
+``update_index`` applies only the difference (added, changed, removed articles) and commits it
 with one rename, so the old searcher keeps answering until ``BotData.searcher`` is replaced, and
 a failed or interrupted update leaves it serving. The scheduled run (PTB's JobQueue) and
 /reindex share ``BotData.reindex_lock``: they never overlap, and a scheduled turn that finds it
@@ -32,11 +32,10 @@ from bot.state import BotData, Context
 from index import (
     BuildProgress,
     BuildReport,
-    EmbeddingCache,
     RetrievalError,
     Searcher,
-    build_index,
     load_index,
+    update_index,
 )
 
 logger = logging.getLogger(__name__)
@@ -182,20 +181,20 @@ def swap_searcher(data: BotData, searcher: Searcher) -> None:
 def build_and_load(
     data: BotData, current: Searcher, progress: BuildProgress | None = None
 ) -> tuple[BuildReport, Searcher]:
-    """Update INDEX_DIR, then load it unless nothing changed (runs in a worker thread)."""
+    """Update INDEX_DIR (in a child process), then load it unless nothing changed.
+
+    Runs in a worker thread; the update itself runs in a niced child process when the
+    embedder allows it (``update_index``), so questions keep the interpreter lock meanwhile.
+    """
     settings = data.settings
-    cache = EmbeddingCache(settings.embedding_cache)
-    try:
-        report = build_index(
-            settings.data_dir,
-            settings.index_dir,
-            data.embedder,
-            cache,
-            progress,
-            max_article_bytes=settings.max_article_bytes,
-        )
-    finally:
-        cache.close()
+    report = update_index(
+        settings.data_dir,
+        settings.index_dir,
+        data.embedder,
+        settings.embedding_cache,
+        progress,
+        max_article_bytes=settings.max_article_bytes,
+    )
     if report.manifest == current.manifest:
         return report, current
     return report, load_index(settings.index_dir, data.embedder, current.settings)

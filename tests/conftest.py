@@ -49,6 +49,13 @@ class FakeEmbedder:
         return vectors.astype(np.float32)
 
 
+class IsolatedFakeEmbedder(FakeEmbedder):
+    """A FakeEmbedder whose updates run in a child process, as the bot's real embedder's do."""
+
+    def passage_embedder(self) -> FakeEmbedder:
+        return FakeEmbedder(self.dim)
+
+
 TINY_ARTICLES = {
     "pho-yen.md": """title: Phổ Yên đạt nhiều kết quả năm 2023
 date: 2023-12-13

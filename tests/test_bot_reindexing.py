@@ -24,7 +24,7 @@ from tests.bot_fixtures import (
     make_settings,
     sent_to,
 )
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, IsolatedFakeEmbedder
 from tests.fake_telegram import Call, FakeTelegram
 
 pytest_plugins = ["tests.bot_fixtures"]
@@ -87,6 +87,22 @@ async def test_admin_reindex_shows_progress_answers_meanwhile_and_swaps_the_inde
     assert "Thêm 1, sửa 0, xoá 0 đoạn." in done.params["text"]
     assert "6 bài, 9 đoạn" in done.params["text"]
     assert "Thời gian:" in done.params["text"]
+    assert after.params["text"].startswith("<b>1. Cầu Rồng Đà Nẵng phun lửa</b>")
+
+
+async def test_reindex_in_a_child_process_swaps_in_the_new_article(
+    fake: FakeTelegram, tiny_data: Path, built_index: Path
+) -> None:
+    (tiny_data / "cau-rong.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    embedder = IsolatedFakeEmbedder()  # like the real one: updates run in a child process
+    searcher = load_searcher(built_index, embedder)
+    async with bot_running(make_settings(fake, tiny_data, built_index), searcher):
+        await ask_privately(fake, "/reindex", user_id=ADMIN_ID, name="Admin")
+        [done] = await fake.wait_for("editMessageText", report, timeout=20)
+        await ask_privately(fake, "Cầu Rồng phun lửa khi nào?", user_id=333, name="Chi")
+        [after] = await fake.wait_for("sendMessage", sent_to(333))
+    assert "Thêm 1, sửa 0, xoá 0 đoạn." in done.params["text"]
+    assert embedder.embedded == 0  # the child embedded the new paragraph
     assert after.params["text"].startswith("<b>1. Cầu Rồng Đà Nẵng phun lửa</b>")
 
 

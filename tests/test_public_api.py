@@ -59,6 +59,7 @@ def test_public_api_is_pinned() -> None:
             "load_index",
             "load_or_build_index",
             "normalize_text",
+            "update_index",
             "MAX_UPLOAD_BYTES",
             "UPLOAD_SUFFIXES",
             "Failure",
