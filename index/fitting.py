@@ -32,7 +32,7 @@ from index.evaluation import (
     read_unanswerable,
 )
 from index.ranker import DECISION_FEATURES, decision_features, spread_articles
-from index.ranking import FEATURES, article_key
+from index.ranking import FEATURES
 from index.search import Searcher
 
 RANK_L2 = 1e-4  # 4-fold CV on news-dev + dev: 1e-4 beat 3e-4 and 1e-3 by 0.004 MRR@10
@@ -63,7 +63,7 @@ def collect(
         if pool is None:
             continue
         labels = np.array([c.article_id in question.positive_ids for c in pool.chunks], float)
-        articles = tuple(article_key(c) for c in pool.chunks)
+        articles = tuple(pool.articles)
         examples.append(
             Example(question.qid, pool.plain, answerable, pool.features, labels, articles)
         )

@@ -136,4 +136,7 @@ def _json(chunk: Chunk) -> str:
 
 
 def _chunk(text: str) -> Chunk:
-    return Chunk(**dict(zip(_FIELDS, json.loads(text), strict=True)))
+    values = json.loads(text)  # the fields in declaration order (see _json)
+    if len(values) != len(_FIELDS):
+        raise ValueError(f"a paragraph row has {len(values)} fields, not {len(_FIELDS)}")
+    return Chunk(*values)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,6 +158,7 @@ def term_list(text: str) -> list[str]:
 def pool_features(
     question: QuestionTerms,
     chunks: list[Chunk],
+    articles: Sequence[str],
     presence: np.ndarray,
     first_stage: np.ndarray,
     dense: np.ndarray,
@@ -166,14 +168,15 @@ def pool_features(
     dense_rank: np.ndarray,
     lexical_rank: np.ndarray,
 ) -> np.ndarray:
-    """Return the :data:`FEATURES` of pooled paragraphs, shape ``(len(chunks), len(FEATURES))``.
+    """Return the :data:`FEATURES` of pooled paragraphs, shape ``(n, len(FEATURES))``.
 
-    ``presence`` is ``(len(chunks), len(question.checked))``: whether each paragraph (with its
-    title) holds each checked term. Every other array has shape ``(len(chunks),)``, row-aligned
-    with ``chunks``; ranks are 0-based among all first-stage candidates.
+    ``articles`` gives each paragraph's :func:`article_key`; ``presence`` is
+    ``(n, len(question.checked))``: whether each paragraph (with its title) holds each checked
+    term. Every other array has shape ``(n,)``, row-aligned with ``chunks``; ranks are 0-based
+    among all first-stage candidates.
     """
     own = _evidence(question, presence)
-    group = _article_groups(chunks)
+    group = article_groups(articles)
     unions = np.zeros((int(group.max(initial=-1)) + 1, presence.shape[1]), dtype=bool)
     np.logical_or.at(unions, group, presence)
     joint = _evidence(question, unions)
@@ -271,10 +274,10 @@ def _folded_title(title: str) -> str:
     return fold(title)
 
 
-def _article_groups(chunks: list[Chunk]) -> np.ndarray:
-    """Return each pooled chunk's article number (:func:`article_key`), shape ``(n,)``."""
+def article_groups(articles: Sequence[str]) -> np.ndarray:
+    """Return each row's article number (0, 1, ... by first appearance), shape ``(n,)``."""
     numbers: dict[str, int] = {}
-    return np.array([numbers.setdefault(article_key(c), len(numbers)) for c in chunks], np.intp)
+    return np.array([numbers.setdefault(key, len(numbers)) for key in articles], np.intp)
 
 
 def _group_max(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:

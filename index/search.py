@@ -88,6 +88,7 @@ class Pool:
     lexical: np.ndarray
     features: np.ndarray
     presence: np.ndarray  # (n, len(question.checked)): which checked terms each paragraph holds
+    articles: list[str]  # each paragraph's index.ranking.article_key
 
 
 class Searcher:
@@ -149,9 +150,8 @@ class Searcher:
             sure = 1.0 / (1.0 + np.exp(-(COVERAGE_ONLY[0] * coverage + COVERAGE_ONLY[1])))
         else:
             kind = model.kind(pool.plain)
-            articles = [article_key(c) for c in pool.chunks]
-            scores = rank_scores(kind, pool.features, articles)
-            sure = confidences(kind, decision_features(pool.features, scores, articles))
+            scores = rank_scores(kind, pool.features, pool.articles)
+            sure = confidences(kind, decision_features(pool.features, scores, pool.articles))
         order = np.argsort(-scores, kind="stable")[:limit]
         evidence = set(pool.question.content)
         return [self._hit(pool, int(i), float(scores[i]), float(sure[i]), evidence) for i in order]
@@ -200,9 +200,11 @@ class Searcher:
         chunks = list(self._paragraphs(ids[keep].tolist(), known).values())
         ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
         presence = lexical_index.presence(ids[keep], question.checked)
+        articles = [article_key(c) for c in chunks]
         features = pool_features(
             question,
             chunks,
+            articles,
             presence,
             fused[keep],
             dense[keep],
@@ -213,7 +215,15 @@ class Searcher:
             ranks[1][keep],
         )
         return Pool(
-            question, plain, chunks, fused[keep], dense[keep], lexical[keep], features, presence
+            question,
+            plain,
+            chunks,
+            fused[keep],
+            dense[keep],
+            lexical[keep],
+            features,
+            presence,
+            articles,
         )
 
     def dense_text(self, query: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import ChildProcessEmbedder, SentenceTransformerEmbedder
+from index import (
+    ChildProcessEmbedder,
+    SentenceTransformerEmbedder,
+    build_index,
+    load_index,
+    update_index,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 PASSAGES = ["Giá xăng dầu tăng mạnh trong tuần.", "Mưa lớn kéo dài ở Huế, sông Hương dâng cao."]
@@ -61,3 +68,31 @@ def test_a_small_update_is_embedded_by_the_engine_without_pytorch_or_a_child() -
     cosines = np.sum(np.array(vectors) * reference.embed_chunks(PASSAGES), axis=1)
     assert cosines.min() > 0.999
     assert not imported_torch and child_peak == 0
+
+
+def test_the_update_childs_embedder_embeds_like_the_serving_model() -> None:
+    serving = ChildProcessEmbedder(cache_dir=REPO / "var" / "models", engine_passages=0)
+    passages = pickle.loads(pickle.dumps(serving.passage_embedder()))  # as sent to the child
+    local = SentenceTransformerEmbedder(cache_dir=REPO / "var" / "models", engine_queries=False)
+    assert (passages.name, passages.fingerprint, passages.dim) == (
+        serving.name,
+        serving.fingerprint,
+        serving.dim,
+    )
+    assert np.allclose(passages.embed_chunks(PASSAGES), local.embed_chunks(PASSAGES), atol=1e-5)
+
+
+def test_an_article_added_through_the_update_child_is_found(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    serving = ChildProcessEmbedder(cache_dir=REPO / "var" / "models")
+    build_index(tiny_data, tmp_path / "index", serving)
+    (tiny_data / "cau-rong.md").write_text(
+        "title: Cầu Rồng phun lửa\n\nCầu Rồng ở Đà Nẵng phun lửa vào tối thứ bảy hằng tuần.\n",
+        encoding="utf-8",
+    )
+    report = update_index(tiny_data, tmp_path / "index", serving)
+    assert (report.added, report.embedded) == (1, 1)
+    searcher = load_index(tmp_path / "index", serving)
+    [hit] = searcher.rank("Cầu Rồng phun lửa khi nào?", 1)
+    assert hit.chunk.title == "Cầu Rồng phun lửa"
