@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -35,7 +36,7 @@ from index.settings import StoreSettings
 
 logger = logging.getLogger(__name__)
 
-UPDATE_NICE = 10  # the child's niceness: questions (nice 0) get ~10x its CPU share when both wait
+UPDATE_NICE = 10  # the child's niceness: questions (nice 0) get ~9x its CPU share when both wait
 HEARTBEAT_S = 0.5  # while the child is silent, progress is repeated this often (to interrupt)
 PROGRESS_EVERY_S = 0.05  # the child reports progress at most this often within a stage
 
@@ -128,6 +129,7 @@ def run_update_child(job: UpdateJob, progress: BuildProgress | None = None) -> C
     child = context.Process(target=_child_main, args=(theirs, job), daemon=True)
     child.start()
     theirs.close()
+    logger.info("update running in child process %d (nice %d)", child.pid, UPDATE_NICE)
     last: tuple[str, int, int] | None = None
     try:
         while True:
@@ -161,6 +163,8 @@ def run_update_child(job: UpdateJob, progress: BuildProgress | None = None) -> C
 def _child_main(theirs: Connection, job: UpdateJob) -> None:
     """Child process: lower the priority, run the build, send progress and the outcome."""
     os.nice(UPDATE_NICE)
+    # Ctrl-C reaches the whole process group: the parent decides, and stops us if it must.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sent: dict[str, Any] = {"at": 0.0, "stage": ""}
 
     def report(stage: str, done: int, total: int) -> None:
