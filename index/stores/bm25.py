@@ -29,6 +29,7 @@ DEFAULT_B = 0.75
 DELTA_SHARE = 0.1
 DELTA_MIN = 2_000
 COMPACT_SHARE = 0.25
+RECENT_BYTES = 32 * 2**20  # postings remembered by term (see Bm25Store._postings), at most
 
 _EMPTY = Postings.build(np.zeros(0, ID_DTYPE), [])
 
@@ -170,6 +171,8 @@ class Bm25Store:
         norm = self.k1 * (1 - self.b + self.b * self._lengths / self._average)
         self._corpus = Corpus(norm, self.k1, self.removed)
         self._last = None
+        self._recent: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+        self._recent_bytes = 0
 
     def _postings(self, query_terms: list[str]) -> list[tuple[np.ndarray, np.ndarray, int]]:
         """Return (ids, counts, live count) of each term over both segments.
@@ -177,16 +180,28 @@ class Bm25Store:
         The ids still include removed paragraphs (tombstones are only dropped when the base
         is merged): filtering every posting of a common term costs as much as scoring it, so
         removed ids are zeroed in the scores instead and only counted out of the frequencies.
+        Terms looked up recently are remembered (a question asks for the same terms up to
+        three times: frequencies, search, presence), until the store changes.
         """
-        hashes = term_hashes(query_terms)
-        found = []
-        for (ids_a, tf_a), (ids_b, tf_b) in zip(
-            self.base.lookup(hashes), self.delta.lookup(hashes), strict=True
-        ):
-            ids = np.concatenate([ids_a, ids_b]) if len(ids_b) else ids_a
-            counts = np.concatenate([tf_a, tf_b]) if len(ids_b) else tf_a
-            found.append((ids, counts, len(ids) - self._removed_among(ids_a)))
-        return found
+        with self._lock:
+            known = {t: self._recent[t] for t in query_terms if t in self._recent}
+        wanted = [t for t in dict.fromkeys(query_terms) if t not in known]
+        if wanted:
+            hashes = term_hashes(wanted)
+            for term, (ids_a, tf_a), (ids_b, tf_b) in zip(
+                wanted, self.base.lookup(hashes), self.delta.lookup(hashes), strict=True
+            ):
+                ids = np.concatenate([ids_a, ids_b]) if len(ids_b) else ids_a
+                counts = np.concatenate([tf_a, tf_b]) if len(ids_b) else tf_a
+                known[term] = (ids, counts, len(ids) - self._removed_among(ids_a))
+            size = sum(known[t][0].nbytes + known[t][1].nbytes for t in wanted)
+            with self._lock:
+                if self._recent_bytes + size > RECENT_BYTES:
+                    self._recent.clear()
+                    self._recent_bytes = 0
+                self._recent.update((t, known[t]) for t in wanted)
+                self._recent_bytes += size
+        return [known[t] for t in query_terms]
 
     def _removed_among(self, ids: np.ndarray) -> int:
         """Return how many of the ascending ``ids`` are tombstoned (only base ids are)."""
