@@ -87,8 +87,9 @@ def update_index(
         embedder: the serving embedder (its passages are embedded in the child).
         cache_file: the SQLite embedding cache (None: no cache).
         progress: called here with (stage, done, total) as the child reports, and repeated
-            every ``HEARTBEAT_S`` while it is silent; an exception it raises stops the child
-            (killed; the previous index stays) and propagates.
+            every ``HEARTBEAT_S`` while it is silent (stage "start" before its first report);
+            an exception it raises stops the child (killed; the previous index stays) and
+            propagates.
 
     Returns:
         What the build did.
@@ -130,11 +131,11 @@ def run_update_child(job: UpdateJob, progress: BuildProgress | None = None) -> C
     child.start()
     theirs.close()
     logger.info("update running in child process %d (nice %d)", child.pid, UPDATE_NICE)
-    last: tuple[str, int, int] | None = None
+    last = ("start", 0, 0)  # repeated until the child reports: it can be stopped meanwhile
     try:
         while True:
             if not ours.poll(HEARTBEAT_S):
-                if progress and last:
+                if progress:
                     progress(*last)
                 continue
             try:
