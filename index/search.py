@@ -43,7 +43,7 @@ from index.ranking import (
     term_list,
 )
 from index.store import Manifest, StoredIndex
-from index.stores.base import LexicalStore, Scored
+from index.stores.base import LexicalStore, Scored, positions
 from index.text import canonical_text, is_plain, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ def _lexical_scores(
     ids: np.ndarray, hits: Scored, lexical_index: LexicalStore, text: str
 ) -> np.ndarray:
     """Return the BM25 of each of the ascending ``ids``: known for ``hits``, looked up else."""
-    at = np.minimum(np.searchsorted(ids, hits.ids), len(ids) - 1)
+    at = positions(ids, hits.ids)  # every hit is among ``ids``
     out = np.zeros(len(ids), np.float32)
     out[at] = hits.scores
     rest = np.ones(len(ids), dtype=bool)

@@ -43,7 +43,7 @@ PROGRESS_EVERY_S = 0.05  # the child reports progress at most this often within 
 
 @dataclass(frozen=True)
 class UpdateJob:
-    """Everything the child needs to run ``build_index`` (all picklable)."""
+    """Everything ``build_index`` needs (all picklable when it goes to a child)."""
 
     data_dir: Path
     index_dir: Path
@@ -100,22 +100,11 @@ def update_index(
         RuntimeError: the child died (killed, out of memory); the previous index is intact.
     """
     passages = passage_embedder(embedder)
+    job = UpdateJob(
+        data_dir, index_dir, passages or embedder, cache_file, max_article_bytes, store
+    )
     if passages is None:
-        cache = EmbeddingCache(cache_file) if cache_file else None
-        try:
-            return build_index(
-                data_dir,
-                index_dir,
-                embedder,
-                cache,
-                progress,
-                max_article_bytes=max_article_bytes,
-                store=store,
-            )
-        finally:
-            if cache:
-                cache.close()
-    job = UpdateJob(data_dir, index_dir, passages, cache_file, max_article_bytes, store)
+        return _build(job, progress)
     return run_update_child(job, progress).report
 
 
@@ -174,24 +163,30 @@ def _child_main(theirs: Connection, job: UpdateJob) -> None:
             sent.update(at=now, stage=stage)
             theirs.send(("progress", stage, done, total))
 
+    try:
+        theirs.send(("done", _build(job, report), peak_mb()))
+    except Exception as exc:  # sent to the parent, which raises it
+        theirs.send(("error", _picklable(exc)))
+    finally:
+        theirs.close()
+
+
+def _build(job: UpdateJob, progress: BuildProgress | None) -> BuildReport:
+    """Run ``build_index`` for ``job`` in this process, with its embedding cache open."""
     cache = EmbeddingCache(job.cache_file) if job.cache_file else None
     try:
-        built = build_index(
+        return build_index(
             job.data_dir,
             job.index_dir,
             job.embedder,
             cache,
-            report,
+            progress,
             max_article_bytes=job.max_article_bytes,
             store=job.store,
         )
-        theirs.send(("done", built, peak_mb()))
-    except Exception as exc:  # sent to the parent, which raises it
-        theirs.send(("error", _picklable(exc)))
     finally:
         if cache:
             cache.close()
-        theirs.close()
 
 
 def _picklable(exc: Exception) -> Exception:
