@@ -43,7 +43,7 @@ from index.ranking import (
     term_list,
 )
 from index.store import Manifest, StoredIndex
-from index.stores.base import LexicalStore, Scored, positions
+from index.stores.base import ID_DTYPE, LexicalStore, Scored, positions
 from index.text import canonical_text, is_plain, token_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -184,6 +184,9 @@ class Searcher:
         question = question_terms(
             text, lexical_index.document_frequencies(wanted), lexical_index.count, spelled
         )
+        # What the lexical hits need from the store, also before the vector arrives: the pool
+        # is mostly those paragraphs, so only the dense leg's extras are looked up after it.
+        early = _Early.of(known, lexical_index, question.checked)
         if encoding is not None:
             vector = encoding.result()
         vector = np.asarray(vector, dtype=np.float32)
@@ -197,10 +200,14 @@ class Searcher:
         dense_z, lexical_z = _zscores(dense), _zscores(lexical)
         fused = weight * dense_z + (1 - weight) * lexical_z
         keep = np.argsort(-fused, kind="stable")[: self.settings.pool_size]
-        chunks = list(self._paragraphs(ids[keep].tolist(), known).values())
+        pooled = ids[keep]
+        chunks = list(self._paragraphs(pooled.tolist(), known).values())
         ranks = [np.argsort(np.argsort(-x, kind="stable")) for x in (dense, lexical)]
-        presence = lexical_index.presence(ids[keep], question.checked)
-        articles = [article_key(c) for c in chunks]
+        presence = early.presence_of(pooled, lexical_index, question.checked)
+        articles = [
+            early.articles.get(i) or article_key(chunk)
+            for i, chunk in zip(pooled.tolist(), chunks, strict=True)
+        ]
         features = pool_features(
             question,
             chunks,
@@ -261,6 +268,31 @@ class Searcher:
             highlights=highlights,
             confidence=sure,
         )
+
+
+@dataclass(frozen=True)
+class _Early:
+    """What :meth:`Searcher.pool` learns about the lexical hits while the question is encoded."""
+
+    ids: np.ndarray  # the lexical hits' ids, ascending
+    presence: np.ndarray  # (len(ids), len(question.checked)): checked terms each one holds
+    articles: dict[int, str]  # id -> index.ranking.article_key
+
+    @classmethod
+    def of(cls, known: dict[int, Chunk], store: LexicalStore, terms: list[str]) -> _Early:
+        """Look up the ``terms`` held by, and the articles of, the lexical hits ``known``."""
+        ids = np.array(sorted(known), dtype=ID_DTYPE)
+        held = store.presence(ids, terms) if len(ids) else np.zeros((0, len(terms)), bool)
+        return cls(ids, held, {i: article_key(chunk) for i, chunk in known.items()})
+
+    def presence_of(self, ids: np.ndarray, store: LexicalStore, terms: list[str]) -> np.ndarray:
+        """Return ``store.presence(ids, terms)``, looking up only the ids not known early."""
+        at = positions(self.ids, ids)
+        out = np.zeros((len(ids), len(terms)), dtype=bool)
+        out[at >= 0] = self.presence[at[at >= 0]]
+        if np.any(at < 0):
+            out[at < 0] = store.presence(ids[at < 0], terms)
+        return out
 
 
 def _lexical_scores(

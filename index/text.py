@@ -148,10 +148,13 @@ class _FoldTable(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         folded = self[code] = _fold_char(chr(code))
+        if len(folded) != 1:
+            _UNEVEN.add(chr(code))
         return folded
 
 
 _FOLD_TABLE = _FoldTable()
+_UNEVEN: set[str] = set()  # characters met so far whose folding is not one character
 
 
 def fold(text: str) -> str:
@@ -196,11 +199,10 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     the length; a combining mark that follows a token's last letter is inside the span.
     """
     normalized = normalize_text(text)
-    pieces = [_fold_char(char) for char in normalized]
-    if all(len(piece) == 1 for piece in pieces):  # the usual case: offsets carry over as they are
-        return [
-            (_match_form(m.group()), m.start(), m.end()) for m in _TOKEN.finditer("".join(pieces))
-        ]
+    whole = normalized.translate(_FOLD_TABLE)
+    if _UNEVEN.isdisjoint(normalized):  # the usual case: offsets carry over as they are
+        return [(_match_form(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(whole)]
+    pieces = [_FOLD_TABLE[ord(char)] for char in normalized]
     folded: list[str] = []
     starts: list[int] = []  # for each folded character: start of its source character
     ends: list[int] = []  # for each folded character: end of its source character
