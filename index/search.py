@@ -165,12 +165,11 @@ class Searcher:
                 by default the embedder embeds it, with diacritics put back when the question
                 was typed without them.
         """
-        text = write_out(canonical_text(query))
+        text, spelled = self._spellings(query)
         if not tokenize(text) or not self.stored.dense.count:
             return None
-        plain = is_plain(text)
+        plain = spelled is not None
         lexical_index = self.stored.lexical
-        spelled = restore_diacritics(text, lexical_index.document_frequencies) if plain else None
         encoding: Future[np.ndarray] | None = None
         if vector is None:
             encoding = _ENCODING.submit(self.embedder.embed_query, spelled or text)
@@ -236,10 +235,16 @@ class Searcher:
     def dense_text(self, query: str) -> str:
         """Return the text embedded for ``query``: chat abbreviations written out
         (``index.chat``), diacritics put back if it was typed without."""
+        text, spelled = self._spellings(query)
+        return spelled or text
+
+    def _spellings(self, query: str) -> tuple[str, str | None]:
+        """Return the question as searched (canonical, chat abbreviations written out) and,
+        when it was typed without diacritics, with them put back (else None)."""
         text = write_out(canonical_text(query))
         if not is_plain(text):
-            return text
-        return restore_diacritics(text, self.stored.lexical.document_frequencies)
+            return text, None
+        return text, restore_diacritics(text, self.stored.lexical.document_frequencies)
 
     def neighbour(self, chunk: Chunk, step: int) -> Chunk | None:
         """Return the chunk ``step`` places after (or before) ``chunk`` in its article."""
