@@ -21,7 +21,7 @@ import numpy as np
 
 from index.lexical import terms
 from index.stores.base import ID_DTYPE, Scored, positions
-from index.stores.maxscore import Corpus, QueryTerms, term_scores, top_k
+from index.stores.maxscore import Corpus, QueryTerms, scores_of, top_k
 from index.stores.postings import ARRAYS, Postings, merge, term_hashes
 
 DEFAULT_K1 = 1.2
@@ -83,9 +83,7 @@ class Bm25Store:
         found = self._terms(query)
         inside = ids < len(self._lengths)
         wanted = ids[inside].astype(np.intp)
-        total = np.zeros(len(wanted))
-        for (holders, counts), idf in zip(found.postings, found.idf, strict=True):
-            total += term_scores(holders, counts, wanted, idf, self._corpus)
+        total = scores_of(found, wanted, self._corpus)
         total[np.isin(wanted, self.removed)] = 0.0
         out = np.zeros(len(ids), np.float32)
         out[inside] = total
