@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
+
 from index import Searcher, SearchSettings, canonical_text
+from index.stores.base import LexicalStore, Scored
 from tests.conftest import FakeEmbedder
 
 
@@ -65,3 +68,33 @@ def test_lexical_candidates_outside_the_dense_top_get_their_cosine(
     merged = [hits for q in queries if len(hits := narrow.rank(q, 5)) == 2]
     assert merged, "no query had different dense and lexical candidates"
     assert all(-1.0 <= h.dense_score <= 1.0 for hits in merged for h in hits)
+
+
+class _DenseOnly:
+    """The index's BM25 with an empty candidate list: every pooled paragraph is the dense leg's."""
+
+    def __init__(self, lexical: LexicalStore) -> None:
+        self._lexical = lexical
+
+    def search(self, query: str, k: int) -> Scored:
+        return Scored.empty()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._lexical, name)
+
+
+def test_question_words_held_do_not_depend_on_which_leg_found_the_paragraph(
+    searcher: Searcher, fake_embedder: FakeEmbedder
+) -> None:
+    # Lexical candidates' words are looked up while the question is encoded, the dense
+    # leg's after: the same paragraph must be credited with the same words either way.
+    lexical = Searcher(searcher.stored, fake_embedder, SearchSettings(candidates=1000))
+    stored = dataclasses.replace(searcher.stored, lexical=_DenseOnly(searcher.stored.lexical))
+    dense = Searcher(stored, fake_embedder, SearchSettings(candidates=1000))
+    for question in ["Huế mưa Phổ Yên xuất khẩu", "ngân sách Thanh Hoá", "xuat khau pho yen"]:
+        early, late = lexical.pool(question), dense.pool(question)
+        assert early is not None and late is not None
+        held = {c.chunk_id: tuple(r) for c, r in zip(early.chunks, early.presence, strict=True)}
+        assert late.presence.any(), "no paragraph holds the question's words"
+        for chunk, row in zip(late.chunks, late.presence, strict=True):
+            assert tuple(row) == held.get(chunk.chunk_id, (False,) * len(row))
