@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.stores import Bm25Store, DenseStore, FaissDenseStore, LexicalStore
+from index.stores import Bm25Store, DenseStore, FaissDenseStore, LexicalStore, maxscore
 from index.stores import dense as dense_module
 
 
@@ -112,7 +112,12 @@ def exact_bm25(texts: list[str], query: str, k1: float = 1.2, b: float = 0.75) -
     return scores
 
 
-def test_bm25_top_k_equals_scoring_every_paragraph_even_where_common_words_are_skipped() -> None:
+@pytest.mark.parametrize("essential_most", [maxscore.ESSENTIAL_MOST, 1])
+def test_bm25_top_k_equals_scoring_every_paragraph_even_where_common_words_are_skipped(
+    essential_most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1: pruning may start after the rarest term alone (as in a corpus of millions).
+    monkeypatch.setattr(maxscore, "ESSENTIAL_MOST", essential_most)
     rng = np.random.default_rng(7)
     common = [
         "của",
