@@ -154,10 +154,7 @@ class PassageEmbedder:
 
     def _torch(self) -> SentenceTransformerEmbedder:
         if self._model is None:
-            model, cache_dir, precision, threads = self._args
-            self._model = SentenceTransformerEmbedder(
-                model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
-            )
+            self._model = _passage_model(*self._args)
         return self._model
 
     def __getstate__(self) -> dict[str, object]:
@@ -186,9 +183,7 @@ def _serve(
 ) -> None:
     """Child process: load the model, then embed each list of texts received."""
     try:
-        embedder = SentenceTransformerEmbedder(
-            model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
-        )
+        embedder = _passage_model(model, cache_dir, precision, threads)
     except Exception as exc:
         theirs.send(exc)
         return
@@ -201,6 +196,15 @@ def _serve(
             theirs.send((embedder.embed_chunks(texts), peak_mb()))
         except Exception as exc:
             theirs.send(exc)
+
+
+def _passage_model(
+    model: str, cache_dir: str, precision: str, threads: int | None
+) -> SentenceTransformerEmbedder:
+    """Load the PyTorch model for passages only (no query engine), in a child process."""
+    return SentenceTransformerEmbedder(
+        model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
+    )
 
 
 def peak_mb() -> float:

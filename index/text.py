@@ -199,7 +199,7 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     the length; a combining mark that follows a token's last letter is inside the span.
     """
     normalized = normalize_text(text)
-    whole = normalized.translate(_FOLD_TABLE)
+    whole = normalized.translate(_FOLD_TABLE)  # first: it records new uneven characters
     if _UNEVEN.isdisjoint(normalized):  # the usual case: offsets carry over as they are
         return [(_match_form(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(whole)]
     pieces = [_FOLD_TABLE[ord(char)] for char in normalized]

@@ -99,9 +99,7 @@ def term_scores(
     Returns:
         Scores, shape ``(n,)``, float64, >= 0.
     """
-    at = positions(holders, ids)
-    tf = np.zeros(len(ids))
-    tf[at >= 0] = counts[at[at >= 0]]
+    tf = _frequencies(holders, counts, ids)
     return idf * (corpus.k1 + 1) * tf / (tf + corpus.norm[ids])
 
 
@@ -116,11 +114,17 @@ def scores_of(found: QueryTerms, ids: np.ndarray, corpus: Corpus) -> np.ndarray:
     """
     tf = np.zeros((len(found.postings), len(ids)))
     for row, (holders, counts) in enumerate(found.postings):
-        at = positions(holders, ids)
-        held = np.flatnonzero(at >= 0)
-        tf[row, held] = counts[at[held]]
+        tf[row] = _frequencies(holders, counts, ids)
     weights = found.idf[:, None] * (corpus.k1 + 1)
     return (weights * tf / (tf + corpus.norm[ids])).sum(axis=0)
+
+
+def _frequencies(holders: np.ndarray, counts: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Return one term's count in each of ``ids``, shape ``(n,)``, float64 (0: absent)."""
+    at = positions(holders, ids)
+    tf = np.zeros(len(ids))
+    tf[at >= 0] = counts[at[at >= 0]]
+    return tf
 
 
 def _refine(
