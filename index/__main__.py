@@ -17,6 +17,7 @@ from typing import Any
 
 from index.bench import bench_encoding, bench_faiss, bench_pipeline, read_passages
 from index.cache import DEFAULT_CACHE_FILE, EmbeddingCache
+from index.crossval import cross_domain, cross_validate
 from index.embedding import DEFAULT_CACHE_DIR, DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from index.errors import RetrievalError
 from index.evaluation import evaluate
@@ -177,13 +178,21 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    embedder = _embedder(args)
-    examples = [
-        example
+    embedder = _index_embedder(args)
+    sets = {
+        eval_dir.name: [
+            example
+            for strip in (False, True)
+            for example in examples_of(eval_dir, embedder, _cache(args), args.cross, strip)
+        ]
         for eval_dir in args.eval_dirs
-        for strip in (False, True)
-        for example in examples_of(eval_dir, embedder, _cache(args), args.cross, strip)
-    ]
+    }
+    examples = [example for found in sets.values() for example in found]
+    if args.folds > 1:
+        for kind, name, measured in cross_validate(sets, args.folds, DEFAULT_MIN_CONFIDENCE):
+            print(measured.line(f"{args.folds}-fold by article, {kind}, {name}"), flush=True)
+        for kind, source, target, measured in cross_domain(sets, DEFAULT_MIN_CONFIDENCE):
+            print(measured.line(f"fitted on {source} only, {kind}, {target}"), flush=True)
     fitted = fit_model(examples)
     about = {
         "command": "python -m index fit "
@@ -308,6 +317,13 @@ def _parser() -> argparse.ArgumentParser:
         "--cross", type=Path, help="corpus folder over which the questions have no answer"
     )
     fit.add_argument("--output", type=Path, default=FITTED_FILE)
+    fit.add_argument(
+        "--folds",
+        type=int,
+        default=4,
+        help="print figures of weights fitted without each question's article, in this many "
+        "folds, and fitted on one set for the others (default %(default)s; 0: skip)",
+    )
     bench = command("bench", _bench, "measure throughput, latency, memory and FAISS speed")
     bench.add_argument(
         "--news",

@@ -42,7 +42,11 @@ DECISION_DEPTH = 3
 
 @dataclass(frozen=True)
 class Example:
-    """One question's pool: features ``(n, F)``, labels ``(n,)`` (1 = positive), articles."""
+    """One question's pool: features ``(n, F)``, labels ``(n,)`` (1 = positive), articles.
+
+    ``cross`` marks a question asked over another set's corpus (``--cross``): unanswerable
+    there, and not one of its own set's questions.
+    """
 
     qid: str
     plain: bool
@@ -50,10 +54,15 @@ class Example:
     features: np.ndarray
     labels: np.ndarray
     articles: tuple[str, ...]
+    cross: bool = False
 
 
 def collect(
-    searcher: Searcher, questions: list[Question], answerable: bool, embedder: Embedder
+    searcher: Searcher,
+    questions: list[Question],
+    answerable: bool,
+    embedder: Embedder,
+    cross: bool = False,
 ) -> list[Example]:
     """Return the pool of every question (none for a question without words)."""
     vectors = _query_vectors(searcher, [q.text for q in questions], embedder)
@@ -65,7 +74,7 @@ def collect(
         labels = np.array([c.article_id in question.positive_ids for c in pool.chunks], float)
         articles = tuple(pool.articles)
         examples.append(
-            Example(question.qid, pool.plain, answerable, pool.features, labels, articles)
+            Example(question.qid, pool.plain, answerable, pool.features, labels, articles, cross)
         )
     return examples
 
@@ -162,7 +171,7 @@ def examples_of(
         if cross is not None:
             _, other = index_corpus_file(cross / CORPUS_FILE, Path(tmp) / "x", embedder, cache)
             foreign = [Question(q.qid, q.text, frozenset()) for q in questions]
-            found += collect(other, foreign, False, embedder)
+            found += collect(other, foreign, False, embedder, cross=True)
     return found
 
 
