@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import tempfile
 import time
@@ -16,6 +15,7 @@ import numpy as np
 
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.evaluation import index_corpus_file
+from index.memory import rss_mb
 from index.stores.dense import make_vector_index
 
 QUERY_WORDS = 12
@@ -55,19 +55,6 @@ def time_calls(calls: Sequence[Callable[[], object]]) -> list[float]:
         call()
         durations.append(time.perf_counter() - started)
     return durations
-
-
-def rss_mb() -> tuple[float, float]:
-    """Return (current, peak) resident memory of this process in MiB.
-
-    The peak is ``VmHWM`` (this process image only): ``ru_maxrss`` would also count the
-    memory of a parent at the time it forked a benchmark's child process.
-    """
-    status = Path("/proc/self/status")
-    lines = status.read_text().splitlines() if status.exists() else []
-    fields = {x.split(":")[0]: int(x.split()[1]) / 1024 for x in lines if x.startswith("Vm")}
-    peak = fields.get("VmHWM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return fields.get("VmRSS", peak), peak
 
 
 def dir_size_mb(directory: Path) -> float:

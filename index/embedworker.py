@@ -26,6 +26,7 @@ from index.embedding import (
     SentenceTransformerEmbedder,
 )
 from index.fastquery import load_engine_passages
+from index.memory import peak_mb
 
 ENGINE_PASSAGES = 32  # at most ~4 s on one busy thread; more go to the child (faster in bulk)
 BATCH = 16  # passages per request to the child: progress is reported this often
@@ -205,10 +206,3 @@ def _passage_model(
     return SentenceTransformerEmbedder(
         model, Path(cache_dir), precision=precision, engine_queries=False, threads=threads
     )
-
-
-def peak_mb() -> float:
-    """Return this process's peak resident memory (VmHWM) in MiB."""
-    status = Path("/proc/self/status")
-    lines = status.read_text().splitlines() if status.exists() else []
-    return next((int(x.split()[1]) / 1024 for x in lines if x.startswith("VmHWM")), 0.0)

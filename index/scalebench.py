@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bench import Figure, dir_size_mb, percentiles_ms, rss_mb, sample_queries, time_calls
+from index.bench import Figure, dir_size_mb, percentiles_ms, sample_queries, time_calls
 from index.bundled import bundled_fingerprint
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, ProgressFn, SentenceTransformerEmbedder
 from index.embedworker import ENGINE_PASSAGES, ChildProcessEmbedder
 from index.fastquery import load_engine_passages, load_engine_queries
 from index.ingest import MAX_ARTICLE_BYTES
+from index.memory import rss_mb
 from index.pipeline import build_index, load_index
 from index.ranker import load_ranking_model
 from index.search import SearchSettings

@@ -27,9 +27,9 @@ from typing import Any
 
 from index.cache import EmbeddingCache
 from index.embedding import Embedder
-from index.embedworker import peak_mb
 from index.errors import RetrievalError
 from index.ingest import MAX_ARTICLE_BYTES
+from index.memory import peak_mb
 from index.paragraphing import BuildProgress
 from index.pipeline import BuildReport, build_index
 from index.settings import StoreSettings
