@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.evaluation import Decision, Metrics, Quoted, decide, score
 from index.fitting import Example, fit_decision, fit_ranker
-from index.ranker import decision_features, spread_articles
+from index.ranker import KindModel, confidences, decision_features, spread_articles
 
 QUOTED = 3  # hits a question can quote, as Searcher.search(question, 3) in the eval
 KINDS = (("accented", False), ("plain", True))
@@ -42,6 +43,13 @@ class Figures:
     quoted: float | None
     questions: int
 
+    @classmethod
+    def of(cls, metrics: Metrics, decision: Decision | None) -> Figures:
+        """Return the figures of the eval's metrics and decision (``index.evaluation``)."""
+        answered = decision.answered if decision and metrics.n else None
+        quoted = decision.false_quotes if decision and decision.n_unanswerable else None
+        return cls(metrics.mrr10, metrics.r5, answered, quoted, metrics.n)
+
     def line(self, label: str) -> str:
         """Return ``label: MRR@10=… R@5=… [answered=… quoted=…] n=…``."""
         parts = [f"{label}: MRR@10={self.mrr:.3f}", f"R@5={self.recall5:.3f}"]
@@ -63,7 +71,7 @@ def fold_of(example: Example, folds: int) -> int:
 def figures(
     examples: list[Example],
     rank: np.ndarray,
-    decide: tuple[np.ndarray, float] | None,
+    decision: tuple[np.ndarray, float] | None,
     threshold: float,
 ) -> Figures:
     """Measure ``examples`` under fitted weights.
@@ -72,10 +80,12 @@ def figures(
         examples: one set's pools; answerable ones are ranked, unanswerable ones that are not
             ``cross`` (the set's own ``unanswerable.jsonl``) count for ``quoted``.
         rank: ranker weights, shape ``(len(FEATURES),)``.
-        decide: the decision's (weights, bias), or None to skip ``answered``/``quoted``.
+        decision: the decision's (weights, bias), or None to skip ``answered``/``quoted``.
         threshold: the confidence a hit needs to be quoted (``MIN_CONFIDENCE``).
     """
-    return _summary([_outcome(ex, rank, decide, threshold) for ex in examples if not ex.cross])
+    return _summary(
+        [_outcome(ex, rank, decision, threshold) for ex in examples if not ex.cross], threshold
+    )
 
 
 def cross_validate(
@@ -98,7 +108,7 @@ def cross_validate(
                 for ex in found
                 if not ex.cross
             ]
-            yield kind, name, _summary(outcomes)
+            yield kind, name, _summary(outcomes, threshold)
 
 
 def cross_domain(
@@ -109,10 +119,10 @@ def cross_domain(
         chosen = _of_kind(sets, plain)
         for source, train in chosen.items():
             rank = fit_ranker(train)
-            decide = fit_decision(train, rank)
+            decision = fit_decision(train, rank)
             for target, test in chosen.items():
                 if target != source:
-                    yield kind, source, target, figures(test, rank, decide, threshold)
+                    yield kind, source, target, figures(test, rank, decision, threshold)
 
 
 def _of_kind(sets: dict[str, list[Example]], plain: bool) -> dict[str, list[Example]]:
@@ -124,38 +134,33 @@ def _of_kind(sets: dict[str, list[Example]], plain: bool) -> dict[str, list[Exam
 @dataclass(frozen=True)
 class _Outcome:
     answerable: bool
-    reciprocal: float  # 1 / rank of the first positive within 10, else 0
-    top5: bool
-    quotable: bool | None  # None: no decision
+    ranked: list[str]  # pool rows (as strings), best first, the first 10
+    positives: frozenset[str]  # the rows that answer
+    quoted: Quoted | None  # what the decision makes of the first QUOTED rows; None: no decision
 
 
 def _outcome(
-    ex: Example, rank: np.ndarray, decide: tuple[np.ndarray, float] | None, threshold: float
+    ex: Example, rank: np.ndarray, decision: tuple[np.ndarray, float] | None, threshold: float
 ) -> _Outcome:
     scores = spread_articles(ex.features @ rank, list(ex.articles))
     order = np.argsort(-scores, kind="stable")
-    quotable = None
-    if decide is not None:
-        evidence = decision_features(ex.features, scores, list(ex.articles))[order[:QUOTED]]
-        confidence = 1.0 / (1.0 + np.exp(-(evidence @ decide[0] + decide[1])))
-        quotable = bool((confidence >= threshold).any())
-    first = next((n for n, i in enumerate(order[:10]) if ex.labels[i] > 0), None)
-    reciprocal = 0.0 if first is None else 1.0 / (first + 1)
-    return _Outcome(ex.answerable, reciprocal, first is not None and first < 5, quotable)
+    quoted = None
+    if decision is not None:
+        first = order[:QUOTED]
+        evidence = decision_features(ex.features, scores, list(ex.articles))[first]
+        confidence = confidences(KindModel(rank, *decision), evidence)
+        quoted = Quoted(tuple(confidence.tolist()), tuple(bool(ex.labels[i] > 0) for i in first))
+    positives = frozenset(str(i) for i in np.flatnonzero(ex.labels > 0))
+    return _Outcome(ex.answerable, [str(i) for i in order[:10]], positives, quoted)
 
 
-def _summary(outcomes: list[_Outcome]) -> Figures:
+def _summary(outcomes: list[_Outcome], threshold: float) -> Figures:
+    """Return the figures of one set's outcomes, by the eval's own :func:`score` and
+    :func:`decide`."""
     answerable = [o for o in outcomes if o.answerable]
-    missing = [o for o in outcomes if not o.answerable]
-
-    def share(values: list[bool | None]) -> float | None:
-        known = [v for v in values if v is not None]
-        return float(np.mean(known)) if known else None
-
-    return Figures(
-        float(np.mean([o.reciprocal for o in answerable])) if answerable else 0.0,
-        float(np.mean([o.top5 for o in answerable])) if answerable else 0.0,
-        share([o.quotable for o in answerable]),
-        share([o.quotable for o in missing]),
-        len(answerable),
-    )
+    metrics = score((o.ranked, o.positives) for o in answerable)
+    found = [o.quoted for o in answerable if o.quoted is not None]
+    missing = [o.quoted for o in outcomes if not o.answerable and o.quoted is not None]
+    if len(found) + len(missing) < len(outcomes):  # no decision fitted
+        return Figures.of(metrics, None)
+    return Figures.of(metrics, decide(found, missing, threshold))

@@ -105,7 +105,7 @@ class Report:
 
 
 @dataclass(frozen=True)
-class _Quoted:
+class Quoted:
     """The confidences of the hits ``search`` would consider, and which are positives."""
 
     confidences: tuple[float, ...]
@@ -173,10 +173,10 @@ def score(rankings: Iterable[tuple[list[str], frozenset[str]]]) -> Metrics:
     return Metrics(rr / n, r1 / n, r5 / n, r10 / n, n)
 
 
-def decide(answerable: list[_Quoted], unanswerable: list[_Quoted], threshold: float) -> Decision:
+def decide(answerable: list[Quoted], unanswerable: list[Quoted], threshold: float) -> Decision:
     """Measure the no-answer decision at ``threshold`` over precomputed hit confidences."""
 
-    def quotes(q: _Quoted) -> list[bool]:
+    def quotes(q: Quoted) -> list[bool]:
         return [
             pos for conf, pos in zip(q.confidences, q.positive, strict=True) if conf >= threshold
         ]
@@ -193,8 +193,8 @@ def decide(answerable: list[_Quoted], unanswerable: list[_Quoted], threshold: fl
 
 
 def tradeoff(
-    answerable: list[_Quoted],
-    unanswerable: list[_Quoted],
+    answerable: list[Quoted],
+    unanswerable: list[Quoted],
     thresholds: Iterable[float] = TRADEOFF_THRESHOLDS,
 ) -> tuple[Decision, ...]:
     """Return the decision at each threshold, loosest first."""
@@ -278,9 +278,9 @@ def evaluate(
     return Report(metrics, decide(quoted, missing, threshold), tradeoff(quoted, missing))
 
 
-def _quoted(hits: list[Hit], positives: frozenset[str]) -> _Quoted:
+def _quoted(hits: list[Hit], positives: frozenset[str]) -> Quoted:
     """Keep what ``Searcher.search(question, DEFAULT_TOP_K)`` would weigh: the first hits."""
     first = hits[:DEFAULT_TOP_K]
-    return _Quoted(
+    return Quoted(
         tuple(h.confidence for h in first), tuple(h.chunk.article_id in positives for h in first)
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import RetrievalError
-from index.evaluation import _Quoted, decide, evaluate, score, strip_diacritics
+from index.evaluation import Quoted, decide, evaluate, score, strip_diacritics
 from tests.conftest import FakeEmbedder
 
 
@@ -95,11 +95,11 @@ def test_eval_with_unanswerable_questions_reports_the_decision(tmp_path: Path) -
 
 def test_decision_counts_answered_gold_first_and_false_quotes() -> None:
     answerable = [
-        _Quoted((0.9, 0.8), (False, True)),  # answered, but a sibling is quoted first
-        _Quoted((0.7,), (True,)),  # answered, gold first
-        _Quoted((0.2,), (True,)),  # below the threshold: "không tìm thấy"
+        Quoted((0.9, 0.8), (False, True)),  # answered, but a sibling is quoted first
+        Quoted((0.7,), (True,)),  # answered, gold first
+        Quoted((0.2,), (True,)),  # below the threshold: "không tìm thấy"
     ]
-    unanswerable = [_Quoted((0.6,), (False,)), _Quoted((0.1,), (False,))]
+    unanswerable = [Quoted((0.6,), (False,)), Quoted((0.1,), (False,))]
     decision = decide(answerable, unanswerable, 0.5)
     assert decision.answered == pytest.approx(2 / 3)
     assert decision.gold_first == pytest.approx(1 / 3)
